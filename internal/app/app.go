@@ -1,0 +1,285 @@
+// Package app wires Kontakt's parts into one process: the store, the switchboard, and the HTTP
+// server (health, readiness, metrics). It starts in order, stops in reverse order, binds its
+// listener before serving (Addr), and drains like a phone system: first no new calls while the
+// active ones finish, then force.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"kontakt/internal/config"
+	"kontakt/internal/stack"
+	"kontakt/internal/store"
+	"kontakt/internal/switchboard"
+)
+
+// Version is set at build time (-ldflags "-X kontakt/internal/app.Version=…").
+var Version = "dev"
+
+// Options are what a caller (main or a test) gives the app besides the configuration.
+type Options struct {
+	Log *slog.Logger
+	// Flow overrides the call flow (tests); nil plays the greeting.
+	Flow switchboard.Flow
+}
+
+// App is one running Kontakt.
+type App struct {
+	cfg      config.Config
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	pool     *pgxpool.Pool
+	Store    *store.Store
+	Board    *switchboard.Switchboard
+	listener net.Listener
+	server   *http.Server
+	cancel   context.CancelFunc
+	cleanup  []func()
+	runDone  chan struct{}
+	stopOnce sync.Once
+}
+
+// New checks the configuration and builds the app; nothing is started yet.
+func New(cfg config.Config, o Options) (*App, error) {
+	if probs := cfg.Validate(); len(probs) > 0 {
+		return nil, probs
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	a := &App{cfg: cfg, log: o.Log, reg: prometheus.NewRegistry(), runDone: make(chan struct{})}
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	flow := o.Flow
+	if flow == nil {
+		flow = switchboard.GreetingFlow{Prompts: []string{"sound:" + filepath.Join(cfg.Calls.PromptsDir, "greeting")}}
+	}
+	a.Board = switchboard.New(switchboard.Options{
+		ARI: switchboard.ARIOptions{URL: cfg.ARI.URL, User: cfg.ARI.User, Password: cfg.ARI.Password, App: cfg.ARI.App,
+			MaxConns: cfg.ARI.MaxConns, RequestTimeout: cfg.ARI.RequestTimeout.D()},
+		Flow:           flow,
+		MessagesDir:    cfg.Calls.MessagesDir,
+		ReconcileEvery: cfg.Calls.ReconcileEvery.D(),
+		ReconnectMin:   cfg.ARI.ReconnectMin.D(),
+		ReconnectMax:   cfg.ARI.ReconnectMax.D(),
+		Log:            o.Log,
+		Registerer:     a.reg,
+	})
+	return a, nil
+}
+
+// Greeting is the default greeting, rendered into the prompts directory at start.
+var Greeting = "Dzień dobry, tu miejskie centrum kontaktu dziewiętnaście sto piętnaście. Rozmowa jest nagrywana. " +
+	"W sytuacji zagrożenia życia lub zdrowia rozłącz się i zadzwoń pod numer sto dwanaście."
+
+// Start connects the pool, applies migrations, binds the listener and starts serving and the
+// switchboard. On error, whatever started is stopped.
+func (a *App) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			a.runCleanup()
+		}
+	}()
+	pool, err := store.Open(ctx, a.cfg.Database.URL, a.cfg.Database.MaxConns)
+	if err != nil {
+		return err
+	}
+	a.pool = pool
+	a.cleanup = append(a.cleanup, pool.Close)
+	a.Store = store.New(pool, a.cfg.Location())
+	mctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	applied, err := store.Migrate(mctx, pool)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("database %s: %w", redact(a.cfg.Database.URL), err)
+	}
+	if len(applied) > 0 {
+		a.log.Info("migrations applied", "versions", applied)
+	}
+	a.Board = a.boardWithStore()
+	if err := a.ensureGreeting(ctx); err != nil {
+		a.log.Warn("greeting prompt not rendered", "err", err)
+	}
+	l, err := net.Listen("tcp", a.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %s: %w", a.cfg.Listen, err)
+	}
+	a.listener = l
+	a.server = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := a.server.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http server stopped", "err", err)
+		}
+	}()
+	a.cleanup = append(a.cleanup, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		a.server.Shutdown(sctx)
+	})
+	rctx, rcancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.cancel = rcancel
+	go func() {
+		defer close(a.runDone)
+		a.Board.Run(rctx)
+	}()
+	a.log.Info("kontakt started", "version", Version, "listen", l.Addr().String(), "ari", a.cfg.ARI.URL)
+	return nil
+}
+
+// boardWithStore gives the switchboard its store (the store exists only once the pool does).
+func (a *App) boardWithStore() *switchboard.Switchboard {
+	return a.Board.WithStore(a.Store)
+}
+
+func (a *App) ensureGreeting(ctx context.Context) error {
+	path := filepath.Join(a.cfg.Calls.PromptsDir, "greeting.wav")
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	return stack.RenderSpeech(ctx, "pl", Greeting, path)
+}
+
+// Addr is the address the HTTP server listens on (useful with port 0).
+func (a *App) Addr() string {
+	if a.listener == nil {
+		return ""
+	}
+	return a.listener.Addr().String()
+}
+
+// Drain stops taking new calls; active calls continue.
+func (a *App) Drain() {
+	a.Board.Drain()
+	a.log.Info("draining: no new calls; active calls continue", "active_calls", a.Board.Active())
+}
+
+// Stop ends the app. With force false it first waits (up to drain.timeout, or until ctx ends)
+// for active calls to finish; then it hangs up what remains, waits a bounded time for the
+// calls' rows to be written, and stops the switchboard, the server and the pool.
+func (a *App) Stop(ctx context.Context, force bool) {
+	a.stopOnce.Do(func() {
+		a.Board.Drain()
+		if !force {
+			dctx, cancel := context.WithTimeout(ctx, a.cfg.Drain.Timeout.D())
+			if err := a.Board.WaitCalls(dctx); err != nil {
+				a.log.Warn("drain ended with calls still active", "active_calls", a.Board.Active())
+			}
+			cancel()
+		}
+		fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		a.Board.Force(fctx)
+		cancel()
+		wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if n := a.Board.WaitWrites(wctx); n > 0 {
+			a.log.Error("stopping with call rows not yet written (the database is unavailable)", "calls", n)
+		}
+		cancel()
+		if a.cancel != nil {
+			a.cancel()
+			<-a.runDone
+		}
+		a.runCleanup()
+		a.log.Info("kontakt stopped")
+	})
+}
+
+func (a *App) runCleanup() {
+	for i := len(a.cleanup) - 1; i >= 0; i-- {
+		a.cleanup[i]()
+	}
+	a.cleanup = nil
+}
+
+// Ready reports why the app is not ready, or nil.
+func (a *App) Ready(ctx context.Context) error {
+	var errs []error
+	if !a.Board.Connected() {
+		errs = append(errs, errors.New("asterisk: ARI not connected"))
+	}
+	if a.Board.Draining() {
+		errs = append(errs, errors.New("draining"))
+	}
+	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := a.Store.Ping(pctx); err != nil {
+		errs = append(errs, fmt.Errorf("postgres: %v", err))
+	}
+	return errors.Join(errs...)
+}
+
+func (a *App) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := a.Ready(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "not ready: %v\n", err)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, indexPage, Version)
+	})
+	return instrument(a.reg, mux)
+}
+
+const indexPage = `<!doctype html><html lang="pl"><head><meta charset="utf-8"><title>Kontakt 19115</title></head>
+<body><h1>Kontakt — centrum kontaktu 19115</h1><p>Wersja %s.</p>
+<ul><li><a href="/readyz">gotowość (readyz)</a></li><li><a href="/metrics">metryki (metrics)</a></li></ul></body></html>`
+
+func instrument(reg prometheus.Registerer, h http.Handler) http.Handler {
+	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "kontakt_http_request_duration_seconds",
+		Help: "HTTP request latency, by route pattern.", Buckets: prometheus.DefBuckets}, []string{"route", "code"})
+	reg.MustRegister(dur)
+	mux, _ := h.(*http.ServeMux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: 200}
+		h.ServeHTTP(sw, r)
+		route := "other"
+		if mux != nil {
+			if _, p := mux.Handler(r); p != "" {
+				route = p
+			}
+		}
+		dur.WithLabelValues(route, fmt.Sprint(sw.code)).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func redact(u string) string {
+	if at := strings.LastIndex(u, "@"); at > 0 {
+		return "postgres://…" + u[at:]
+	}
+	return u
+}

@@ -1,0 +1,364 @@
+// Package resident is Kontakt's simulated resident: it dials 19115 through Asterisk (an ARI
+// originate of a Local channel into the residents' context, controlled through its own Stasis
+// application), sends DTMF with pauses, plays tones, stays, hangs up, and reports what happened.
+// It is the demo's "place a test call" and the tests' caller.
+package resident
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v5"
+	"github.com/CyCoreSystems/ari/v5/client/native"
+
+	"kontakt/internal/switchboard"
+)
+
+// Step is one thing the resident does once the call is answered.
+type Step struct {
+	Kind  StepKind
+	Wait  time.Duration // wait: how long; tone: how long
+	DTMF  string        // dtmf: the digits
+	Freq  int           // tone: frequency in Hz
+	Label string        // the step as written
+}
+
+// StepKind is a kind of step.
+type StepKind int
+
+// The step kinds.
+const (
+	StepUnknown StepKind = iota
+	StepWait             // wait 2s
+	StepDTMF             // dtmf 12#
+	StepTone             // tone 1000 2s
+	StepHangup           // hangup
+)
+
+// ParseScript reads steps separated by commas or semicolons: "wait 2s, dtmf 1, tone 800 1s,
+// hangup". Every problem is reported with its position.
+func ParseScript(s string) ([]Step, error) {
+	var steps []Step
+	var errs []error
+	for i, part := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' }) {
+		f := strings.Fields(part)
+		if len(f) == 0 {
+			continue
+		}
+		st := Step{Label: strings.TrimSpace(part)}
+		bad := func(msg string) { errs = append(errs, fmt.Errorf("step %d (%q): %s", i+1, st.Label, msg)) }
+		switch f[0] {
+		case "wait":
+			st.Kind = StepWait
+			if len(f) != 2 {
+				bad("want: wait DURATION (e.g. wait 2s)")
+				continue
+			}
+			d, err := time.ParseDuration(f[1])
+			if err != nil || d < 0 || d > time.Hour {
+				bad("duration must be like 500ms or 2s, at most 1h")
+				continue
+			}
+			st.Wait = d
+		case "dtmf":
+			st.Kind = StepDTMF
+			if len(f) != 2 {
+				bad("want: dtmf DIGITS (e.g. dtmf 12#)")
+				continue
+			}
+			if err := ValidDTMF(f[1]); err != nil {
+				bad(err.Error())
+				continue
+			}
+			st.DTMF = f[1]
+		case "tone":
+			st.Kind = StepTone
+			if len(f) != 3 {
+				bad("want: tone HZ DURATION (e.g. tone 1000 2s)")
+				continue
+			}
+			hz, err := strconv.Atoi(f[1])
+			if err != nil || hz < 50 || hz > 3800 {
+				bad("frequency must be 50..3800 Hz")
+				continue
+			}
+			d, err := time.ParseDuration(f[2])
+			if err != nil || d <= 0 || d > 10*time.Minute {
+				bad("duration must be like 500ms or 2s, at most 10m")
+				continue
+			}
+			st.Freq, st.Wait = hz, d
+		case "hangup":
+			st.Kind = StepHangup
+			if len(f) != 1 {
+				bad("hangup takes nothing")
+				continue
+			}
+		default:
+			bad("unknown step; use wait, dtmf, tone or hangup")
+			continue
+		}
+		steps = append(steps, st)
+	}
+	return steps, errors.Join(errs...)
+}
+
+// ValidDTMF checks a DTMF string: 0-9 * # A-D, 1 to 64 keys.
+func ValidDTMF(s string) error {
+	if s == "" || len(s) > 64 {
+		return fmt.Errorf("DTMF must be 1 to 64 keys, got %d", len(s))
+	}
+	for i, r := range s {
+		if !strings.ContainsRune("0123456789*#ABCD", r) {
+			return fmt.Errorf("DTMF key %q at position %d is not one of 0-9 * # A-D", r, i+1)
+		}
+	}
+	return nil
+}
+
+// Options configures the resident's client.
+type Options struct {
+	ARI switchboard.ARIOptions // App is ignored: each client uses its own application name
+	// Number and Context are what the Local channel dials (19115@residents).
+	Number, Context string
+}
+
+// Client places simulated residents' calls; one client can carry many calls at once.
+type Client struct {
+	o      Options
+	app    string
+	ari    *native.Client
+	mu     sync.Mutex
+	calls  map[string]*live
+	conn   *switchboard.EventConn
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type live struct {
+	events chan switchboard.Event
+}
+
+// Dial connects the client's event websocket.
+func Dial(ctx context.Context, o Options) (*Client, error) {
+	if o.Number == "" {
+		o.Number = "19115"
+	}
+	if o.Context == "" {
+		o.Context = "residents"
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	o.ARI.App = "kontakt-resident-" + hex.EncodeToString(b)
+	if o.ARI.MaxConns == 0 {
+		o.ARI.MaxConns = 16
+	}
+	if o.ARI.RequestTimeout == 0 {
+		o.ARI.RequestTimeout = 5 * time.Second
+	}
+	conn, err := switchboard.DialEvents(ctx, o.ARI)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{o: o, app: o.ARI.App, ari: switchboard.NewARIClient(o.ARI), calls: map[string]*live{}, conn: conn,
+		done: make(chan struct{})}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	c.cancel = cancel
+	go func() {
+		defer close(c.done)
+		conn.Read(rctx, c.route, func([]byte, error) {})
+	}()
+	return c, nil
+}
+
+// Close ends the client's connection.
+func (c *Client) Close() {
+	c.cancel()
+	c.conn.Close()
+	<-c.done
+}
+
+func (c *Client) route(ev switchboard.Event) {
+	var id string
+	switch e := ev.ARI.(type) {
+	case *ari.StasisStart:
+		id = e.Channel.ID
+	case *ari.StasisEnd:
+		id = e.Channel.ID
+	case *ari.ChannelDestroyed:
+		id = e.Channel.ID
+	case *ari.ChannelHangupRequest:
+		id = e.Channel.ID
+	case *ari.ChannelStateChange:
+		id = e.Channel.ID
+	case *ari.ChannelDtmfReceived:
+		id = e.Channel.ID
+	default:
+		return
+	}
+	c.mu.Lock()
+	l := c.calls[id]
+	c.mu.Unlock()
+	if l != nil {
+		select {
+		case l.events <- ev:
+		default: // a call reads its own events promptly; a burst beyond 256 would mean a stuck call
+		}
+	}
+}
+
+// Call describes one resident's call.
+type Call struct {
+	CallerID string // the resident's number, e.g. +48600100200
+	Steps    []Step
+	// Stay is how long the resident waits, after the steps, for Kontakt to end the call before
+	// hanging up; 0 means wait until Kontakt ends it (bounded by ctx).
+	Stay time.Duration
+	// Ring bounds how long the call may ring unanswered.
+	Ring time.Duration
+}
+
+// Result is what the resident observed.
+type Result struct {
+	Ref        string        // the KONTAKT_REF the call carried (find the call row by it)
+	ChannelID  string        // the resident's own channel
+	Answered   bool          // the call was answered
+	AnswerWait time.Duration // from originate to answer
+	HungUpBy   string        // "resident" or "kontakt"
+	Duration   time.Duration // from answer to end
+	DTMFHeard  string        // DTMF the resident received
+}
+
+// Place makes one call and returns when it has ended.
+func (c *Client) Place(ctx context.Context, call Call) (Result, error) {
+	ref := newRef()
+	chID := "res-" + ref
+	res := Result{Ref: ref, ChannelID: chID}
+	l := &live{events: make(chan switchboard.Event, 256)}
+	c.mu.Lock()
+	c.calls[chID] = l
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.calls, chID)
+		c.mu.Unlock()
+	}()
+	if call.Ring == 0 {
+		call.Ring = 30 * time.Second
+	}
+	start := time.Now()
+	_, err := c.ari.Channel().Originate(nil, ari.OriginateRequest{
+		Endpoint:  "Local/" + c.o.Number + "@" + c.o.Context,
+		App:       c.app,
+		ChannelID: chID,
+		CallerID:  fmt.Sprintf("\"Mieszkaniec\" <%s>", call.CallerID),
+		Timeout:   int(call.Ring / time.Second),
+		Formats:   "ulaw",
+		Variables: map[string]string{"__KONTAKT_REF": ref},
+	})
+	if err != nil {
+		return res, fmt.Errorf("resident: originate: %w", err)
+	}
+	key := ari.NewKey(ari.ChannelKey, chID)
+	hangup := func() {
+		res.HungUpBy = "resident"
+		c.ari.Channel().Hangup(key, "normal")
+	}
+	// Wait for the answer (StasisStart of the resident's channel).
+	ringCtx, cancel := context.WithTimeout(ctx, call.Ring+2*time.Second)
+	defer cancel()
+	for !res.Answered {
+		select {
+		case ev := <-l.events:
+			switch ev.ARI.(type) {
+			case *ari.StasisStart:
+				res.Answered = true
+				res.AnswerWait = time.Since(start)
+			case *ari.ChannelDestroyed, *ari.StasisEnd:
+				return res, fmt.Errorf("resident: the call was not answered")
+			}
+		case <-ringCtx.Done():
+			hangup()
+			return res, fmt.Errorf("resident: not answered within %s", call.Ring)
+		}
+	}
+	answered := time.Now()
+	ended := false
+	// gone drains events until the deadline; it reports whether Kontakt ended the call.
+	waitUntil := func(deadline <-chan time.Time) (bool, error) {
+		for {
+			select {
+			case ev := <-l.events:
+				switch e := ev.ARI.(type) {
+				case *ari.StasisEnd, *ari.ChannelDestroyed:
+					return true, nil
+				case *ari.ChannelDtmfReceived:
+					res.DTMFHeard += e.Digit
+				}
+			case <-deadline:
+				return false, nil
+			case <-ctx.Done():
+				return false, ctx.Err()
+			}
+		}
+	}
+	for _, st := range call.Steps {
+		if ended {
+			break
+		}
+		switch st.Kind {
+		case StepWait:
+			ended, err = waitUntil(time.After(st.Wait))
+		case StepDTMF:
+			err = c.ari.Channel().SendDTMF(key, st.DTMF, &ari.DTMFOptions{Duration: 100 * time.Millisecond, Between: 100 * time.Millisecond})
+			if err == nil {
+				ended, err = waitUntil(time.After(time.Duration(len(st.DTMF)) * 200 * time.Millisecond))
+			}
+		case StepTone:
+			_, err = c.ari.Channel().Play(key, "res-tone-"+newRef(), fmt.Sprintf("tone:%d/%d", st.Freq, st.Wait.Milliseconds()))
+			if err == nil {
+				ended, err = waitUntil(time.After(st.Wait))
+			}
+		case StepHangup:
+			hangup()
+			ended = true
+		}
+		if err != nil {
+			hangup()
+			res.Duration = time.Since(answered)
+			return res, fmt.Errorf("resident: step %q: %w", st.Label, err)
+		}
+	}
+	if !ended {
+		var deadline <-chan time.Time
+		if call.Stay > 0 {
+			deadline = time.After(call.Stay)
+		}
+		ended, err = waitUntil(deadline)
+		if err != nil {
+			hangup()
+			return res, err
+		}
+		if !ended {
+			hangup()
+		}
+	}
+	if res.HungUpBy == "" {
+		res.HungUpBy = "kontakt"
+	}
+	res.Duration = time.Since(answered)
+	return res, nil
+}
+
+func newRef() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,55 @@
+package switchboard
+
+import "fmt"
+
+// Outcome is how a call ended: a small closed set, the only values of outcome labels and of
+// calls.outcome in the database.
+type Outcome string
+
+// The outcomes.
+const (
+	OutcomeUnknown     Outcome = ""
+	OutcomeAnswered    Outcome = "answered"     // a consultant talked with the resident
+	OutcomeAbandoned   Outcome = "abandoned"    // the resident hung up before being served
+	OutcomeSelfService Outcome = "self_service" // ended in the IVR by design (information, ticket status)
+	OutcomeCallback    Outcome = "callback"     // the resident asked to be called back
+	OutcomeMessage     Outcome = "message"      // a voice message left while Kontakt was away
+	OutcomeFailed      Outcome = "failed"       // a technical failure ended the call
+)
+
+// ParseOutcome reads an outcome's name.
+func ParseOutcome(s string) (Outcome, error) {
+	for _, o := range Outcomes {
+		if string(o) == s {
+			return o, nil
+		}
+	}
+	return OutcomeUnknown, fmt.Errorf("unknown call outcome %q", s)
+}
+
+func (o Outcome) String() string {
+	if o == OutcomeUnknown {
+		return "unknown"
+	}
+	return string(o)
+}
+
+// EventType is the type of a call event: a closed set recorded in call_events.type.
+type EventType string
+
+// The call event types.
+const (
+	EvStasisStart    EventType = "stasis_start"    // the call entered Kontakt
+	EvRecovered      EventType = "recovered"       // Kontakt took the call over after a restart or reconnect
+	EvAnswered       EventType = "answered"        // Kontakt answered the call
+	EvBridged        EventType = "bridged"         // the caller is in the call's bridge
+	EvPromptStarted  EventType = "prompt_started"  // a prompt began playing
+	EvPromptFinished EventType = "prompt_finished" // a prompt finished (or was stopped, or failed)
+	EvDTMF           EventType = "dtmf"            // the caller pressed a key
+	EvCallerHangup   EventType = "caller_hangup"   // the caller hung up
+	EvKontaktHangup  EventType = "kontakt_hangup"  // Kontakt ended the call
+	EvLost           EventType = "lost"            // the channel disappeared while Kontakt was not listening
+	EvFailed         EventType = "failed"          // a command on the call failed
+	EvEnded          EventType = "ended"           // the call is over (last event)
+	EvMessage        EventType = "voice_message"   // a message recorded by the dialplan while Kontakt was away
+)
