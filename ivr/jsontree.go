@@ -96,11 +96,8 @@ func parseTree(data []byte, p *problems) *jval {
 	path := []string{}
 	v, err := r.value(&path, 0)
 	if err == nil {
+		off := r.tokenStart()
 		if _, err2 := r.dec.Token(); err2 != io.EOF {
-			off := r.skipSpace(int(r.dec.InputOffset()))
-			if err2 == nil {
-				off = r.tokenStart()
-			}
 			r.fail("$", off, "there is more after the end of the document")
 			return nil
 		}
@@ -109,16 +106,16 @@ func parseTree(data []byte, p *problems) *jval {
 	where := "$"
 	if len(path) > 0 {
 		where = joinPath(path)
+		if v := bytes.TrimSpace(data); len(v) > 0 && v[0] == '[' {
+			where = "$." + where // not an object at the top: say where the list is
+		}
 	}
 	var se *json.SyntaxError
 	off := int(r.dec.InputOffset())
 	msg := "the document is not valid JSON"
 	switch {
 	case errors.As(err, &se):
-		off = int(se.Offset)
-		if off > 0 {
-			off--
-		}
+		off = int(se.Offset) // the offending byte's offset
 		msg = "not valid JSON: " + se.Error()
 	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
 		off = len(data)
