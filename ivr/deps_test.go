@@ -17,7 +17,7 @@ func TestDependencies(t *testing.T) {
 	}
 	forbidden := []string{"github.com/jackc/pgx", "net/http", "github.com/CyCoreSystems/ari", "github.com/pion"}
 	for _, c := range []struct {
-		pkg        string
+		pkg       string
 		allowExec bool
 	}{
 		{"kontakt/ivr", false},
