@@ -193,6 +193,8 @@ type Engine struct {
 	free     []*call
 	finished []*call
 	finNext  int
+
+	onAssign func(c *call, a *agent, d decision) // test hook: sees every decision before it is applied
 }
 
 // New returns an engine with no queues and no agents.
@@ -367,15 +369,7 @@ func (e *Engine) fire(t *timer) {
 
 // callDeadline handles a waiting caller's deadline: maximum wait, or the next widening.
 func (e *Engine) callDeadline(c *call) {
-	q := c.q
 	e.unwait(c)
-	if !c.virtual && q.maxWait > 0 && e.now >= c.entered+q.maxWait {
-		e.setCallState(c, CallUnknown)
-		if to := e.leave(c, q, WhyMaxWait); to != nil {
-			e.enter(c, to, false)
-		}
-		return
-	}
 	e.requeue(c)
 }
 
@@ -510,8 +504,16 @@ func stageAt(stages []stage, w int64) int {
 	return k
 }
 
-// requeue makes a waiting caller (in no heap) find an agent or wait in its stage's pools.
+// requeue makes a waiting caller (in no heap) find an agent or wait in its stage's pools, or
+// leave the queue when it has waited its maximum.
 func (e *Engine) requeue(c *call) {
+	if q := c.q; !c.virtual && q.maxWait > 0 && e.now >= c.entered+q.maxWait {
+		e.setCallState(c, CallUnknown)
+		if to := e.leave(c, q, WhyMaxWait); to != nil {
+			e.enter(c, to, false)
+		}
+		return
+	}
 	k := stageAt(c.stages, e.now-c.entered)
 	if k != c.stage {
 		c.log(e.now, hWidened, "", c.q.id, k)
@@ -630,6 +632,9 @@ func (e *Engine) dispatchAgent(a *agent) bool {
 
 // assign reserves a (available, in no heap after this) for c (waiting, in no heap after this).
 func (e *Engine) assign(c *call, a *agent, d decision) {
+	if e.onAssign != nil {
+		e.onAssign(c, a, d)
+	}
 	e.unwait(c)
 	e.unidle(a)
 	c.dec = d
@@ -1109,7 +1114,8 @@ func (e *Engine) configureQueue(cfg QueueConfig) {
 	if !existed {
 		return
 	}
-	// callers waiting here take the new rules
+	// callers waiting here take the new rules, best first
+	var again []*call
 	for _, c := range e.sortedCalls() {
 		if c.q != q || c.state == CallFinished {
 			continue
@@ -1119,10 +1125,19 @@ func (e *Engine) configureQueue(cfg QueueConfig) {
 		if c.state == CallWaiting || c.state == CallCallbackWaiting {
 			e.unwait(c)
 			c.stage = 0
-			e.requeue(c)
+			again = append(again, c)
 		} else {
 			c.stage = min(c.stage, len(c.stages)-1)
 		}
+	}
+	slices.SortFunc(again, func(a, b *call) int {
+		if callBefore(a, b) {
+			return -1
+		}
+		return 1
+	})
+	for _, c := range again {
+		e.requeue(c)
 	}
 	e.gcPools()
 }
