@@ -51,25 +51,33 @@ var fold = func() map[rune]string {
 func Normalize(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	pending := false
+	pending := false // a separator is due before the next word
 	for _, r := range s {
-		if unicode.Is(unicode.Mn, r) {
-			continue
-		}
-		r = unicode.ToLower(r)
-		word, folded := fold[r]
-		if !folded {
-			if r == utf8.RuneError || !unicode.IsLetter(r) && !unicode.IsDigit(r) {
-				pending = b.Len() > 0
+		word := ""
+		if r < utf8.RuneSelf {
+			if 'A' <= r && r <= 'Z' {
+				r += 'a' - 'A'
+			}
+		} else {
+			if unicode.Is(unicode.Mn, r) {
 				continue
 			}
-			word = string(r)
+			r = unicode.ToLower(r)
+			word = fold[r]
+		}
+		if word == "" && (r == utf8.RuneError || !unicode.IsLetter(r) && !unicode.IsDigit(r)) {
+			pending = b.Len() > 0
+			continue
 		}
 		if pending {
 			b.WriteByte(' ')
 			pending = false
 		}
-		b.WriteString(word)
+		if word != "" {
+			b.WriteString(word)
+		} else {
+			b.WriteRune(r)
+		}
 	}
 	return b.String()
 }

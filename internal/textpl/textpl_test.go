@@ -226,3 +226,18 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDocument(b *testing.B) {
+	article := strings.Repeat("Odbiór odpadów wielkogabarytowych z nieruchomości zamieszkałych odbywa się według harmonogramu; "+
+		"mieszkaniec wystawia meble, dywany i materace przed posesję w dniu wywozu. ", 10)
+	b.SetBytes(int64(len(article)))
+	for b.Loop() {
+		Document(article)
+	}
+}
+
+func BenchmarkQuery(b *testing.B) {
+	for b.Loop() {
+		Query("jak wyrobić dowód osobisty dla dziecka")
+	}
+}

@@ -183,3 +183,19 @@ func TestEscalationJob(t *testing.T) {
 		t.Errorf("reassign: %v, %v", r.Escalated, err)
 	}
 }
+
+func BenchmarkCheckEscalation(b *testing.B) {
+	tk := Ticket{Status: StatusForwarded, Due: waw("2026-04-03 16:00"), Owner: 11} // Good Friday: grace runs over Easter
+	now := waw("2026-04-07 09:00")
+	p := DefaultEscalation()
+	for b.Loop() {
+		CheckEscalation(tk, now, p)
+	}
+}
+
+func BenchmarkDue(b *testing.B) {
+	reg := waw("2026-12-22 15:00")
+	for b.Loop() {
+		Due(reg, DueRule{Days: 5})
+	}
+}
