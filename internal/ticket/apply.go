@@ -236,6 +236,7 @@ func label(t Ticket) string {
 
 // Change is one entry of a ticket's history: who did what when, and each field before and after.
 type Change struct {
+	// Ticket is the ticket's ID; zero for a Register that left the ID to storage.
 	Ticket ID         `json:"ticket"`
 	Action ActionType `json:"action"`
 	Actor  Actor      `json:"actor"`
