@@ -383,7 +383,7 @@ func (e *Engine) newCall(id CallID) *call {
 		slots := c.slots[:0]
 		*c = call{slots: slots}
 	} else {
-		c = &call{}
+		c = &call{slots: make([]callSlot, 0, 4)}
 	}
 	c.id = id
 	c.tm = timer{idx: -1, c: c}
