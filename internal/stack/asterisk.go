@@ -30,12 +30,14 @@ type Asterisk struct {
 
 // AsteriskOptions configures StartAsterisk.
 type AsteriskOptions struct {
-	Dir                string
-	HTTPPort, SIPPort  int
-	RTPStart, RTPEnd   int
-	ARIPassword        string // empty: a random one, kept across restarts of the same Asterisk value
-	Log                *slog.Logger
-	SkipSystemPrompts  bool
+	Dir               string
+	HTTPPort, SIPPort int
+	RTPStart, RTPEnd  int
+	ARIPassword       string // empty: a random one, kept across restarts of the same Asterisk value
+	Log               *slog.Logger
+	SkipSystemPrompts bool
+	// Retries is how often the dialplan retries Stasis() before taking a message (0: as configured).
+	Retries            int
 	ExtraConfigDirFunc func(etc string) error // writes extra files into etc (tests)
 }
 
@@ -119,6 +121,9 @@ func (a *Asterisk) render(ctx context.Context) error {
 	o.Set("rtp.conf", "general", "rtpend", strconv.Itoa(a.RTPEnd))
 	o.Set("extensions.conf", "globals", "KONTAKT_SOUNDS", a.SoundsDir())
 	o.Set("extensions.conf", "globals", "KONTAKT_MESSAGES", a.MessagesDir())
+	if a.opts.Retries > 0 {
+		o.Set("extensions.conf", "globals", "KONTAKT_RETRIES", strconv.Itoa(a.opts.Retries))
+	}
 	o.Set("musiconhold.conf", "default", "directory", filepath.Join(d, "moh"))
 	if err := asteriskconfig.Render(a.etc(), o); err != nil {
 		return err
@@ -246,6 +251,15 @@ func (a *Asterisk) Stop() {
 		a.cmd.Process.Kill()
 		<-a.done
 	}
+}
+
+// Kill ends Asterisk abruptly (SIGKILL): no event about its channels reaches anyone, as in a crash.
+func (a *Asterisk) Kill() {
+	if !a.Running() {
+		return
+	}
+	a.cmd.Process.Kill()
+	<-a.done
 }
 
 // Restart stops and starts Asterisk with the same ports and password.

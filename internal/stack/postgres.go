@@ -24,6 +24,9 @@ type Postgres struct {
 // StartPostgres initialises a cluster in dir (if it has none) and starts it. The superuser is
 // "kontakt" with trust authentication on loopback: the cluster is for one machine's runtime only.
 func StartPostgres(ctx context.Context, dir string, port int, log *slog.Logger) (*Postgres, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	cred, err := serviceUser("postgres")
 	if err != nil {
 		return nil, err

@@ -402,3 +402,6 @@ func IsNotFound(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 func (s *Store) CallByChannel(ctx context.Context, channelID string) (Call, error) {
 	return scanCall(s.db.QueryRow(ctx, `SELECT `+callColumns+` FROM calls WHERE channel_id = $1`, channelID))
 }
+
+// DB returns the connection the store uses (tests and reports run their own queries on it).
+func (s *Store) DB() DB { return s.db }

@@ -42,6 +42,7 @@ type Call struct {
 	bridgeID string
 	seq      int
 	gone     bool
+	lost     bool // gone without Kontakt hearing how
 	cause    int
 	byUs     bool
 	prompted bool
@@ -96,6 +97,10 @@ func (c *Call) run(ctx context.Context) {
 
 	outcome, err := c.setupAndHandle(ctx)
 	switch {
+	case c.lost:
+		// The channel vanished while Kontakt was not listening (Asterisk crashed or restarted):
+		// nobody knows how the call ended, so it counts as failed.
+		outcome = OutcomeFailed
 	case errors.Is(err, ErrHangup) && outcome == OutcomeUnknown:
 		outcome = OutcomeAbandoned
 	case errors.Is(err, errForced) || ctx.Err() != nil:
@@ -231,7 +236,7 @@ func (c *Call) observe(ev Event) {
 		}
 	}
 	if ev.Type == string(EvLost) && !c.gone {
-		c.gone = true
+		c.gone, c.lost = true, true
 		c.Record(EvLost, map[string]any{"reason": "channel gone while kontakt was not listening"})
 	}
 }
