@@ -102,6 +102,7 @@ type Call struct {
 	nd       int
 	vars     map[string]string
 
+	hops       int // nodes entered during the current step (bounded by maxHops)
 	result     Result
 	found      bool // a ticket status was heard
 	callback   bool // a callback was booked
@@ -161,6 +162,7 @@ func (c *Call) Start(now time.Time) []Action {
 	if c.phase != phaseNew {
 		return nil
 	}
+	c.hops = 0
 	out := make([]Action, 0, 4)
 	out = append(out, SetLanguage{c.lang})
 	return c.goTo(now, c.menu.Start, out)
@@ -171,6 +173,7 @@ func (c *Call) Step(now time.Time, ev Event) []Action {
 	if c.phase == phaseDone || c.phase == phaseNew {
 		return nil
 	}
+	c.hops = 0
 	var out []Action
 	switch e := ev.(type) {
 	case PromptFinished:
@@ -224,10 +227,16 @@ func (c *Call) newID() uint32 {
 	return c.seq
 }
 
-func (c *Call) startPlay(prompts []PromptRef, bargeIn bool, a after, out []Action) []Action {
+// startPlay plays prompts, then does a. With nothing to play (only an incomplete,
+// unvalidated menu lacks a prompt) it goes straight on.
+func (c *Call) startPlay(now time.Time, prompts []PromptRef, bargeIn bool, a after, out []Action) []Action {
+	c.after = a
+	if len(prompts) == 0 {
+		c.phase = phasePlaying
+		return c.afterPlay(now, out)
+	}
 	c.play = PlaybackID(c.newID())
 	c.phase = phasePlaying
-	c.after = a
 	return append(out, Play{ID: c.play, Prompts: prompts, BargeIn: bargeIn})
 }
 
@@ -252,9 +261,10 @@ func (c *Call) fail(out []Action) []Action {
 
 // goTo enters node id, passing through nodes that do not wait (goto, hours, …).
 func (c *Call) goTo(now time.Time, id string, out []Action) []Action {
-	for hops := 0; ; hops++ {
+	for {
+		c.hops++
 		n := c.menu.Nodes[id]
-		if n == nil || hops > maxHops {
+		if n == nil || c.hops > maxHops {
 			return c.fail(out)
 		}
 		c.node, c.attempts, c.nd = n, 0, 0
@@ -267,32 +277,18 @@ func (c *Call) goTo(now time.Time, id string, out []Action) []Action {
 			id = n.c.branch(now.In(c.menu.Location()), n)
 		case KindPlay:
 			c.target = n.Next
-			return c.startPlay(p.main, n.c.bargeIn, afterGo, out)
+			return c.startPlay(now, p.main, n.c.bargeIn, afterGo, out)
 		case KindMenu, KindLanguage, KindCollect, KindTicketStatus:
-			if len(p.main) == 0 { // a language node may have no prompt at all
-				c.phase = phaseWaiting
-				return c.startTimer(now, n.c.timeout, out)
-			}
-			return c.startPlay(p.main, n.c.bargeIn, afterInput, out)
+			return c.startPlay(now, p.main, n.c.bargeIn, afterInput, out)
 		case KindQueue:
-			if len(p.main) > 0 {
-				return c.startPlay(p.main, n.c.bargeIn, afterRoute, out)
-			}
-			return c.route(out)
+			return c.startPlay(now, p.main, n.c.bargeIn, afterRoute, out)
 		case KindCallback:
 			c.callback = true
 			out = append(out, RequestCallback{Number: c.vars[n.NumberFrom], Queue: n.Queue, Language: c.lang})
-			if len(p.main) > 0 {
-				c.target = n.Next
-				return c.startPlay(p.main, n.c.bargeIn, afterGo, out)
-			}
-			id = n.Next
+			c.target = n.Next
+			return c.startPlay(now, p.main, n.c.bargeIn, afterGo, out)
 		case KindHangUp:
-			if len(p.main) > 0 {
-				return c.startPlay(p.main, n.c.bargeIn, afterHangUp, out)
-			}
-			c.finish(OutcomeHangUp)
-			return append(out, HangUp{Reason: "menu"})
+			return c.startPlay(now, p.main, n.c.bargeIn, afterHangUp, out)
 		default:
 			return c.fail(out)
 		}
@@ -374,7 +370,7 @@ func (c *Call) digit(now time.Time, d byte) []Action {
 		}
 		o := &n.Options[k-1]
 		if o.Repeat {
-			return c.startPlay(n.c.play[c.li].main, n.c.bargeIn, afterInput, out)
+			return c.startPlay(now, n.c.play[c.li].main, n.c.bargeIn, afterInput, out)
 		}
 		return c.goTo(now, o.Next, out)
 	case KindLanguage:
@@ -483,7 +479,7 @@ func (c *Call) retry(now time.Time, noInput bool, out []Action) []Action {
 	if noInput {
 		prompts = p.noInput
 	}
-	return c.startPlay(prompts, n.c.bargeIn, afterInput, out)
+	return c.startPlay(now, prompts, n.c.bargeIn, afterInput, out)
 }
 
 func (c *Call) lookupResult(now time.Time, r LookupResult, out []Action) []Action {
@@ -499,16 +495,16 @@ func (c *Call) lookupResult(now time.Time, r LookupResult, out []Action) []Actio
 		it, key := n.c.found[c.li], n.c.foundKey[c.li]
 		ref := PromptRef{Key: key, Lang: c.lang, Audio: it.Audio, Dynamic: true,
 			Text: fillTicket(it.Text, r.Number, r.Ticket, c.lang, c.menu.Location())}
-		return c.startPlay([]PromptRef{ref}, false, afterGo, out)
+		return c.startPlay(now, []PromptRef{ref}, false, afterGo, out)
 	case LookupNotFound:
 		c.attempts++
 		p := &n.c.play[c.li]
 		if c.attempts > n.c.retries {
 			c.viaFallbck = true
 			c.target = n.Fallback
-			return c.startPlay(p.unknownLast, false, afterGo, out)
+			return c.startPlay(now, p.unknownLast, false, afterGo, out)
 		}
-		return c.startPlay(p.unknownRetry, n.c.bargeIn, afterInput, out)
+		return c.startPlay(now, p.unknownRetry, n.c.bargeIn, afterInput, out)
 	default:
 		c.viaFallbck = true
 		return c.goTo(now, n.Fallback, out)
