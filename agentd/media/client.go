@@ -33,14 +33,13 @@ type ClientConfig struct {
 // stream at 50 packets/s — a sine tone chosen with Play, or silence — from the moment it is
 // connected, and keeps the last second of received audio for tone detection.
 type Client struct {
-	*negotiator
-	pc      *webrtc.PeerConnection
-	track   *webrtc.TrackLocalStaticSample
-	cfg     ClientConfig
-	gen     atomic.Pointer[tone.Sine]
-	closing atomic.Bool
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	*negotiator // pc, signalling
+	track       *webrtc.TrackLocalStaticSample
+	cfg         ClientConfig
+	gen         atomic.Pointer[tone.Sine]
+	closing     atomic.Bool
+	stop        chan struct{}
+	wg          sync.WaitGroup
 
 	mu       sync.Mutex
 	ring     [tone.SampleRate]int16 // the last second received
@@ -68,7 +67,7 @@ func (e *Engine) NewClient(cfg ClientConfig) (*Client, error) {
 	if log == nil {
 		log = e.log
 	}
-	c := &Client{pc: pc, track: track, cfg: cfg, stop: make(chan struct{})}
+	c := &Client{track: track, cfg: cfg, stop: make(chan struct{})}
 	c.negotiator = newNegotiator(pc, cfg.OnCandidate, log, &c.closing)
 	if cfg.OnStateChange != nil {
 		pc.OnConnectionStateChange(cfg.OnStateChange)

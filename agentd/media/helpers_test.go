@@ -89,7 +89,8 @@ type pair struct {
 	toClient     *queue
 	dead         chan error
 	rtpMu        sync.Mutex
-	rtp          []rtp.Header // what the client received
+	rtp          []rtp.Header  // what the client received
+	gotRTP       chan struct{} // signalled (without blocking) on every packet the client receives
 	connected    chan struct{}
 	connectedSet sync.Once
 }
@@ -119,7 +120,7 @@ func (p *pair) close() {
 // dial is connect without the cleanup, with the server's and the client's engines.
 func dial(t testing.TB, e, ce *Engine) *pair {
 	t.Helper()
-	p := &pair{toServer: newQueue(), toClient: newQueue(), dead: make(chan error, 1), connected: make(chan struct{})}
+	p := &pair{toServer: newQueue(), toClient: newQueue(), dead: make(chan error, 1), connected: make(chan struct{}), gotRTP: make(chan struct{}, 1)}
 	var err error
 	p.s, err = e.NewSession(SessionConfig{
 		OnCandidate: func(c *webrtc.ICECandidateInit) {
@@ -155,8 +156,14 @@ func dial(t testing.TB, e, ce *Engine) *pair {
 		},
 		OnRTP: func(h *rtp.Header, _ []byte, _ time.Time) {
 			p.rtpMu.Lock()
-			p.rtp = append(p.rtp, *h)
+			if len(p.rtp) < 100_000 {
+				p.rtp = append(p.rtp, *h)
+			}
 			p.rtpMu.Unlock()
+			select {
+			case p.gotRTP <- struct{}{}:
+			default:
+			}
 		},
 	})
 	if err != nil {

@@ -334,8 +334,11 @@ func TestICERestart(t *testing.T) {
 	if p.s.pc.LocalDescription().SDP == local {
 		t.Error("server restart did not change the local description")
 	}
+	for p.s.State() != webrtc.PeerConnectionStateConnected && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if st := p.s.State(); st != webrtc.PeerConnectionStateConnected {
-		t.Errorf("server state %s", st)
+		t.Errorf("server state %s after the restart", st)
 	}
 }
 
@@ -407,5 +410,44 @@ func TestNoGoroutineLeak(t *testing.T) {
 	if n > base {
 		buf := make([]byte, 1<<20)
 		t.Errorf("%d goroutines after Close, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// TestPublicIPs: with NAT 1:1 the server advertises the public address instead of its own. The
+// answer is never given to the client, so nothing is sent to the (documentation) address.
+func TestPublicIPs(t *testing.T) {
+	cfg := loopback
+	cfg.PublicIPs = []string{"203.0.113.7"}
+	e := newEngine(t, cfg)
+	ce := newEngine(t, loopback)
+	got := make(chan string, 16)
+	s, err := e.NewSession(SessionConfig{OnCandidate: func(c *webrtc.ICECandidateInit) {
+		if c != nil {
+			got <- c.Candidate
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c, err := ce.NewClient(ClientConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var offer string
+	if err := c.Offer(func(sdp string) { offer = sdp }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.HandleOffer(offer, func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case cand := <-got:
+		if !strings.Contains(cand, " 203.0.113.7 ") || strings.Contains(cand, "127.0.0.1") {
+			t.Errorf("candidate %q does not advertise the public IP", cand)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no candidate")
 	}
 }

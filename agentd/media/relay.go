@@ -58,7 +58,7 @@ func OnFirstPacketToAgent(f func(sinceAttach time.Duration)) LegOption {
 func (s *Session) Attach(ctx context.Context, remote *net.UDPAddr, opts ...LegOption) (*Leg, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.isDead.Load() {
+	if s.closing.Load() || s.isDead.Load() {
 		return nil, ErrClosed
 	}
 	if s.leg.Load() != nil {

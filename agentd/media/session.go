@@ -31,19 +31,15 @@ type SessionConfig struct {
 // track. Calls come and go with Attach/Detach; sequence numbers and timestamps continue across
 // them. All methods are safe for concurrent use.
 type Session struct {
-	pc     *webrtc.PeerConnection
-	track  *webrtc.TrackLocalStaticRTP
-	engine *Engine
-	cfg    SessionConfig
-	log    *slog.Logger
+	*negotiator // pc, log, signalling
+	track       *webrtc.TrackLocalStaticRTP
+	engine      *Engine
+	cfg         SessionConfig
 
-	*negotiator
-
-	mu      sync.Mutex // guards leg changes and closed
+	mu      sync.Mutex // serialises Attach, Detach's bookkeeping and Close
 	leg     atomic.Pointer[Leg]
-	closed  bool
-	legs    uint64 // legs attached so far
-	closing atomic.Bool
+	legs    uint64      // legs attached so far
+	closing atomic.Bool // Close was called
 	isDead  atomic.Bool
 	dead    sync.Once
 
@@ -74,7 +70,7 @@ func (e *Engine) NewSession(cfg SessionConfig) (*Session, error) {
 	if log == nil {
 		log = e.log
 	}
-	s := &Session{pc: pc, track: track, engine: e, cfg: cfg, log: log}
+	s := &Session{track: track, engine: e, cfg: cfg}
 	s.negotiator = newNegotiator(pc, cfg.OnCandidate, log, &s.closing)
 	pc.OnConnectionStateChange(s.onState)
 	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
@@ -130,12 +126,10 @@ func (s *Session) State() webrtc.PeerConnectionState { return s.pc.ConnectionSta
 // called. Close waits for the session's goroutines and is idempotent.
 func (s *Session) Close() error {
 	s.mu.Lock()
-	if s.closed {
+	if s.closing.Swap(true) {
 		s.mu.Unlock()
 		return nil
 	}
-	s.closed = true
-	s.closing.Store(true)
 	leg := s.leg.Load()
 	s.mu.Unlock()
 	if leg != nil {

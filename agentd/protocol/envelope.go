@@ -182,3 +182,7 @@ func peekID(b []byte) string {
 	}
 	return w.ID
 }
+
+// MarshalJSON encodes the envelope as Encode does, so it can be handed to any JSON writer
+// (e.g. websocket.Conn.WriteJSON).
+func (env Envelope) MarshalJSON() ([]byte, error) { return Encode(env) }
