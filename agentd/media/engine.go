@@ -51,7 +51,6 @@ type Engine struct {
 	mux     ice.UDPMux
 	relayIP netip.Addr
 	log     *slog.Logger
-	cfg     Config
 }
 
 // PCMU is the only codec the engine negotiates: G.711 µ-law, 8 kHz, mono, payload type 0.
@@ -64,7 +63,7 @@ func New(cfg Config) (*Engine, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("component", "media")
-	e := &Engine{log: log, cfg: cfg}
+	e := &Engine{log: log}
 	relay := cfg.RelayIP
 	if relay == "" {
 		relay = "127.0.0.1"

@@ -60,7 +60,7 @@ func Encode(env Envelope) ([]byte, error) {
 	if env.Type != env.Data.Type() {
 		return nil, errorf(CodeUnknownType, "type", "type %q does not match data of type %q", env.Type, env.Data.Type())
 	}
-	if err := checkIDs(env, registry[env.Type].dir&ToServer != 0 && registry[env.Type].dir&ToClient == 0); err != nil {
+	if err := checkIDs(env, registry[env.Type].dir == ToServer); err != nil {
 		return nil, err
 	}
 	if err := env.Data.validate(); err != nil {
