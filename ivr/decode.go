@@ -3,6 +3,7 @@ package ivr
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -85,7 +86,7 @@ func (d *decoder) fields(v *jval, path, what string, allowed []string) map[strin
 			continue
 		}
 		seen[m.key] = true
-		if !contains(allowed, m.key) {
+		if !slices.Contains(allowed, m.key) {
 			msg := fmt.Sprintf("%s has no field %q", what, m.key)
 			if s := closest(m.key, allowed); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
@@ -100,15 +101,6 @@ func (d *decoder) fields(v *jval, path, what string, allowed []string) map[strin
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // closest returns the allowed name nearest to s when it is plausibly a typo.

@@ -2,7 +2,9 @@ package ivr_test
 
 import (
 	"encoding/json"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,5 +100,18 @@ func TestDefaultMenuRoundTrip(t *testing.T) {
 	}
 	if len(m2.Prompts()) != len(m.Prompts()) {
 		t.Errorf("prompts %d vs %d", len(m2.Prompts()), len(m.Prompts()))
+	}
+}
+
+// The example in README.md is a valid menu.
+func TestReadmeExample(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(data), "```json\n")
+	doc, _, _ := strings.Cut(rest, "```")
+	if _, ps := ivr.Load([]byte(doc), &ivr.Catalog{Queues: []string{"waste", "general"}, Skills: []string{"waste"}}); len(ps) > 0 {
+		t.Fatalf("README example:\n%v", ps)
 	}
 }

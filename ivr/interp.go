@@ -1,6 +1,7 @@
 package ivr
 
 import (
+	"slices"
 	"time"
 )
 
@@ -114,19 +115,11 @@ type Call struct {
 func NewCall(m *Menu, opts CallOptions) *Call {
 	c := &Call{menu: m}
 	l := opts.Language
-	if !contains(langStrings(m.Languages), string(l)) || langIndex(l) < 0 {
+	if !slices.Contains(m.Languages, l) || langIndex(l) < 0 {
 		l = m.defaultLang()
 	}
 	c.setLang(l)
 	return c
-}
-
-func langStrings(ls []Lang) []string {
-	out := make([]string, len(ls))
-	for i, l := range ls {
-		out[i] = string(l)
-	}
-	return out
 }
 
 func (c *Call) setLang(l Lang) {
@@ -444,7 +437,7 @@ func (c *Call) timeout(now time.Time, out []Action) []Action {
 			return c.number(now, out)
 		}
 		if n.Kind == KindLanguage { // no key: the default language
-			return c.chooseLanguage(now, c.nodeDefaultLang(), n.Next, out)
+			return c.defaultLanguage(now, out)
 		}
 		return c.retry(now, true, out)
 	case phaseLookup:
@@ -454,11 +447,25 @@ func (c *Call) timeout(now time.Time, out []Action) []Action {
 	return out
 }
 
-func (c *Call) nodeDefaultLang() Lang {
-	if l := c.node.DefaultLanguage; l != "" {
-		return l
+// defaultLanguage leaves a language node with its default language: where that language's
+// choice leads, or the node's next.
+func (c *Call) defaultLanguage(now time.Time, out []Action) []Action {
+	n := c.node
+	l, next := n.defaultLanguage(c.menu), n.Next
+	for i := range n.Choices {
+		if ch := &n.Choices[i]; ch.Language == l && ch.Next != "" {
+			next = ch.Next
+			break
+		}
 	}
-	return c.menu.defaultLang()
+	return c.chooseLanguage(now, l, next, out)
+}
+
+func (n *Node) defaultLanguage(m *Menu) Lang {
+	if n.DefaultLanguage != "" {
+		return n.DefaultLanguage
+	}
+	return m.defaultLang()
 }
 
 // retry counts a failed attempt at an input node: the prompt again (after the invalid or
@@ -469,7 +476,7 @@ func (c *Call) retry(now time.Time, noInput bool, out []Action) []Action {
 	c.nd = 0
 	if c.attempts > n.c.retries {
 		if n.Kind == KindLanguage {
-			return c.chooseLanguage(now, c.nodeDefaultLang(), n.Next, out)
+			return c.defaultLanguage(now, out)
 		}
 		c.viaFallbck = true
 		return c.goTo(now, n.Fallback, out)

@@ -103,3 +103,24 @@ func TestSpoken(t *testing.T) {
 		t.Errorf("fill: %s", got)
 	}
 }
+
+// Silence at a language node without next: the default language's own choice says where to go.
+func TestLanguageDefaultFollowsItsChoice(t *testing.T) {
+	doc := `{"format":1,"id":"l","languages":["pl","en"],"start":"lang","nodes":{
+	  "lang":{"kind":"language","choices":[
+	    {"digit":"1","language":"pl","announce":"Polski: 1.","next":"pl"},
+	    {"digit":"2","language":"en","announce":"English: 2.","next":"en"}]},
+	  "pl":{"kind":"queue","queue":"pl"},
+	  "en":{"kind":"queue","queue":"en"}}}`
+	m, ps := Load([]byte(doc), nil)
+	if len(ps) > 0 {
+		t.Fatal(ps)
+	}
+	c := NewCall(m, CallOptions{Language: LangEN})
+	c.Start(t0)
+	c.Step(t0, PromptFinished{ID: c.play})
+	got := actionsString(c.Step(t0, TimerFired{ID: c.timer}))
+	if got != "language pl; enter pl (queue); route queue=pl skills= language=pl priority=0" {
+		t.Errorf("%s", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 )
 
 // The menu decoder first reads the document into a tree that keeps each value's offset and
@@ -189,7 +190,7 @@ func (r *treeReader) value(path *[]string, depth int) (*jval, error) {
 		case '[':
 			v.kind = jArray
 			for i := 0; r.dec.More(); i++ {
-				*path = append(*path, itoa(i))
+				*path = append(*path, strconv.Itoa(i))
 				e, err := r.value(path, depth+1)
 				if err != nil {
 					return nil, err
@@ -220,18 +221,4 @@ func (r *treeReader) value(path *[]string, depth int) (*jval, error) {
 		}
 	}
 	return v, nil
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	var b [20]byte
-	n := len(b)
-	for i > 0 {
-		n--
-		b[n] = byte('0' + i%10)
-		i /= 10
-	}
-	return string(b[n:])
 }

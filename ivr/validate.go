@@ -185,6 +185,16 @@ func (v *validator) node(n *Node) {
 				v.missing(join(cp, "next"), "the choice does not say where it leads: give next here or on the node")
 			}
 		}
+		if n.Next == "" {
+			def := n.defaultLanguage(v.m)
+			ok := false
+			for _, ch := range n.Choices {
+				ok = ok || (ch.Language == def && ch.Next != "")
+			}
+			if !ok {
+				v.missing(f("next"), fmt.Sprintf("callers who press nothing get %s: say where they go (next here, or next on the %s choice)", LangName(def), LangName(def)))
+			}
+		}
 		if n.DefaultLanguage != "" && !v.declared[n.DefaultLanguage] && langIndex(n.DefaultLanguage) >= 0 {
 			v.p.add(f("default_language"), CodeUnknownLanguage, "%s is not one of the menu's languages", LangName(n.DefaultLanguage))
 		}
@@ -245,7 +255,7 @@ func (v *validator) node(n *Node) {
 				v.p.add(sp, CodeBadValue, "an empty skill")
 			case seen[s]:
 				v.p.add(sp, CodeBadValue, "skill %q is listed twice", s)
-			case v.cat != nil && !contains(v.cat.Skills, s):
+			case v.cat != nil && !slices.Contains(v.cat.Skills, s):
 				v.p.add(sp, CodeUnknownSkill, "no consultant skill is called %q; known skills: %s", s, list(v.cat.Skills))
 			}
 			seen[s] = true
@@ -301,7 +311,7 @@ func (v *validator) queue(path, q string, required bool) {
 		if required {
 			v.missing(path, "a queue node needs queue: the id of the consultant queue")
 		}
-	case v.cat != nil && !contains(v.cat.Queues, q):
+	case v.cat != nil && !slices.Contains(v.cat.Queues, q):
 		v.p.add(path, CodeUnknownQueue, "no queue is called %q; known queues: %s", q, list(v.cat.Queues))
 	}
 }
@@ -414,7 +424,7 @@ func (v *validator) item(path string, it PromptItem, template bool) {
 		switch {
 		case !template:
 			v.p.add(join(path, "text"), CodeBadPlaceholder, "%s is only filled in a ticket status answer (found); here it would be read out as it is", ph)
-		case !contains(Placeholders, ph):
+		case !slices.Contains(Placeholders, ph):
 			v.p.add(join(path, "text"), CodeBadPlaceholder, "%s is not a placeholder; use %s", ph, strings.Join(Placeholders, ", "))
 		}
 	}

@@ -157,6 +157,7 @@ func TestValidationLocatesEachProblem(t *testing.T) {
 		{"option both", []string{`nodes.main.options.4.next="q"`}, "nodes.main.options.4", CodeBadValue},
 		{"bad node id", []string{`nodes.main.options.0.next="a b"`, `nodes.a b={"kind":"goto","next":"q"}`}, "nodes.a b", CodeBadNodeID},
 		{"choice language not declared", []string{`nodes.lang.choices.1.language="uk"`}, "nodes.lang.choices.1.language", CodeUnknownLanguage},
+		{"language without next", []string{`nodes.lang.next`, `nodes.lang.choices.0.next="main"`, `nodes.lang.choices.1.next="main"`, `nodes.lang.default_language="en"`, `nodes.lang.choices.1.next`}, "nodes.lang.next", CodeMissingField},
 		{"priority", []string{`nodes.q.priority=1000`}, "nodes.q.priority", CodeBadValue},
 		{"no languages", []string{`languages=[]`}, "languages", CodeMissingField},
 		{"language twice", []string{`languages=["pl","en","pl"]`}, "languages.2", CodeBadValue},
