@@ -241,6 +241,9 @@ func decodeInto(v reflect.Value, obj map[string]any, prefix string, probs *Probl
 	sort.Strings(keys)
 	for _, k := range keys {
 		path := prefix + k
+		if k == "" {
+			path = prefix + `""`
+		}
 		i, ok := known[k]
 		if !ok {
 			*probs = append(*probs, Problem{path, "unknown key" + suggest(k, known)})
