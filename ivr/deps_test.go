@@ -1,6 +1,9 @@
 package ivr_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -37,6 +40,36 @@ func TestDependencies(t *testing.T) {
 			if dep == "os/exec" && !c.allowExec {
 				t.Errorf("%s depends on os/exec: only ivr/prompt may run programs", c.pkg)
 			}
+		}
+	}
+}
+
+// The pure packages read no clock, sleep on no timer and start no goroutine.
+func TestPureCore(t *testing.T) {
+	banned := map[string]bool{"Now": true, "Since": true, "Until": true, "Sleep": true, "After": true,
+		"AfterFunc": true, "NewTimer": true, "NewTicker": true, "Tick": true}
+	for _, dir := range []string{".", "replay"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		fset := token.NewFileSet()
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			file, err := parser.ParseFile(fset, f, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ast.Inspect(file, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.GoStmt:
+					t.Errorf("%s: starts a goroutine", fset.Position(n.Pos()))
+				case *ast.SelectorExpr:
+					if id, ok := n.X.(*ast.Ident); ok && id.Name == "time" && banned[n.Sel.Name] {
+						t.Errorf("%s: time.%s", fset.Position(n.Pos()), n.Sel.Name)
+					}
+				}
+				return true
+			})
 		}
 	}
 }

@@ -4,6 +4,7 @@
 package replay
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -246,6 +247,29 @@ func run(m *ivr.Menu, in Input, seq string) Report {
 		r.Note = "keys left unused: " + strings.TrimSpace(b.String())
 	}
 	return r
+}
+
+// ReadSequences reads key sequences one a line (for `kontakt ivr replay`); blank lines and
+// lines starting with // are skipped. Every sequence is checked: all bad lines are reported.
+func ReadSequences(r io.Reader) ([]string, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	var seqs []string
+	var errs []error
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "//") {
+			continue
+		}
+		if _, err := parse(line); err != nil {
+			errs = append(errs, fmt.Errorf("line %d: %w", i+1, err))
+			continue
+		}
+		seqs = append(seqs, line)
+	}
+	return seqs, errors.Join(errs...)
 }
 
 // Change is a sequence whose end or path differs between two versions.

@@ -175,3 +175,13 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+func TestReadSequences(t *testing.T) {
+	seqs, err := ReadSequences(strings.NewReader("// language, topic\n1 1\n\n2 3 w\n1 x\n? \n"))
+	if len(seqs) != 2 || seqs[1] != "2 3 w" {
+		t.Errorf("%q", seqs)
+	}
+	if err == nil || !strings.Contains(err.Error(), "line 5") || !strings.Contains(err.Error(), "line 6") {
+		t.Errorf("%v", err)
+	}
+}
