@@ -100,7 +100,6 @@ type callRec struct {
 	id       acd.CallID
 	arrived  int64
 	answered int64 // -1 while not answered
-	agent    int
 	state    uint8 // 0 waiting, 1 talking, 2 done (answered), 3 abandoned
 }
 
@@ -126,10 +125,8 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return e.Step(base.Add(time.Duration(at)), ev)
 	}
 	step(0, acd.ConfigureQueue{Queue: acd.QueueConfig{ID: queueID, SLThreshold: cfg.SLThreshold}})
-	agentIdx := map[acd.AgentID]int{}
 	for i := range cfg.Agents {
 		id := acd.AgentID("a" + strconv.Itoa(i))
-		agentIdx[id] = i
 		step(0, acd.ConfigureAgent{Agent: acd.AgentConfig{ID: id, Queues: []acd.QueueID{queueID}}})
 		step(0, acd.AgentReady{Agent: id})
 	}
@@ -137,7 +134,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	meanGap := float64(time.Hour) / cfg.ArrivalsPerHour
 	var calls []callRec
 	callIdx := map[acd.CallID]int{}
-	var busy int64                       // agent-ns on calls inside the counted window
+	var busy int64 // agent-ns on calls inside the counted window
 	lo, hi := int64(cfg.Warmup), int64(cfg.Duration)
 	clip := func(from, to int64) int64 {
 		from, to = max(from, lo), min(to, hi)
@@ -166,7 +163,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			c := callIdx[o.Call]
 			rec := &calls[c]
 			step(at, acd.OfferAccepted{Call: o.Call, Agent: o.Agent})
-			rec.answered, rec.state, rec.agent = at, 1, agentIdx[o.Agent]
+			rec.answered, rec.state = at, 1
 			ht := float64(cfg.AHT)
 			if !cfg.FixedHandle {
 				ht *= rng.ExpFloat64()
