@@ -124,3 +124,27 @@ func TestLanguageDefaultFollowsItsChoice(t *testing.T) {
 		t.Errorf("%s", got)
 	}
 }
+
+// Every prompt the interpreter can play from a menu is one that Prompts lists (and so one that
+// prompt.RenderMenu renders at publish time); only ticket status answers are dynamic.
+func TestEveryPlayablePromptIsListed(t *testing.T) {
+	for _, m := range []*Menu{DefaultMenu(), loadTestMenu(t, "hours")} {
+		listed := map[PromptKey]Lang{}
+		for _, p := range m.Prompts() {
+			listed[p.Key] = p.Lang
+		}
+		for _, id := range m.NodeIDs() {
+			n := m.Nodes[id]
+			for li := range SupportedLangs {
+				p := n.c.play[li]
+				for _, set := range [][]PromptRef{p.main, p.invalid, p.noInput, p.unknownRetry, p.unknownLast} {
+					for _, r := range set {
+						if l, ok := listed[r.Key]; !ok || l != r.Lang || r.Dynamic {
+							t.Errorf("%s: %s (%s) is not listed for rendering", id, r.Key, r.Lang)
+						}
+					}
+				}
+			}
+		}
+	}
+}
