@@ -410,6 +410,9 @@ func (e *Engine) arrive(ev CallArrived) {
 		c.lang = e.lang(ev.Language)
 	}
 	c.arrival = e.now
+	if !ev.Arrived.IsZero() {
+		c.arrival = min(ev.Arrived.UnixNano(), e.now)
+	}
 	c.seq = e.nextSeq()
 	c.note = ev.Note
 	e.calls[c.id] = c

@@ -208,7 +208,15 @@ func (r *runner) run(line string) []string {
 		ev = SetOverride{Queue: QueueID(arg(0)), Override: o}
 	case "call":
 		p, _ := strconv.Atoi(kv["prio"])
-		ev = CallArrived{Call: CallID(arg(0)), Queue: QueueID(kv["queue"]), Priority: p, Language: kv["lang"], Note: kv["note"]}
+		ca := CallArrived{Call: CallID(arg(0)), Queue: QueueID(kv["queue"]), Priority: p, Language: kv["lang"], Note: kv["note"]}
+		if s := kv["arrived"]; s != "" {
+			tm, err := time.Parse("15:04:05", s)
+			if err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			ca.Arrived = scenarioDay.Add(time.Duration(tm.Hour())*time.Hour + time.Duration(tm.Minute())*time.Minute + time.Duration(tm.Second())*time.Second)
+		}
+		ev = ca
 	case "ready":
 		ev = AgentReady{Agent: AgentID(arg(0))}
 	case "pause":

@@ -144,12 +144,15 @@ type AgentLogout struct{ Agent AgentID }
 
 // CallArrived puts a caller in a queue. Priority orders callers strictly (higher first, across
 // all queues); Language, when set, replaces the queue's language; Note travels with the call.
+// Arrived, when set and earlier than now, is when the resident first called (a call restored
+// after a restart, or handed over by another node): it keeps the caller's place.
 type CallArrived struct {
 	Call     CallID
 	Queue    QueueID
 	Priority int
 	Language string
 	Note     string
+	Arrived  time.Time
 }
 
 // OfferAccepted: the agent answered the offer; caller and agent are connected.
