@@ -42,7 +42,9 @@ func TestE2ECallCreatesLinkedTicket(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("events\n got %v\nwant %v", got, want)
 	}
-	t.Logf("ticket %s, answer wait %s, call %s", tk.Number, res.AnswerWait, res.Duration)
+	evs, _ := a.Store.CallEvents(context.Background(), c.ID)
+	t.Logf("ticket %s, answer wait %s, call %s, StasisStart→prompt started %s", tk.Number, res.AnswerWait, res.Duration,
+		evs[3].At.Sub(evs[0].At))
 }
 
 func TestE2EResidentHangsUpDuringGreeting(t *testing.T) {

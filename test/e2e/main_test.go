@@ -165,3 +165,20 @@ func portOf(u string) int {
 	p, _ := strconv.Atoi(u[strings.LastIndex(u, ":")+1:])
 	return p
 }
+
+// newAppB starts kontakt for a benchmark and waits until it is connected.
+func newAppB(b *testing.B, cfg config.Config, flow switchboard.Flow) (*app.App, error) {
+	a, err := app.New(cfg, app.Options{Flow: flow})
+	if err != nil {
+		return nil, err
+	}
+	if err := a.Start(context.Background()); err != nil {
+		return nil, err
+	}
+	b.Cleanup(func() { a.Stop(context.Background(), true) })
+	deadline := time.Now().Add(20 * time.Second)
+	for !a.Board.Connected() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	return a, nil
+}
