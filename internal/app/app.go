@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,9 +22,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"kontakt/internal/config"
-	"kontakt/internal/stack"
+	"kontakt/internal/menus"
 	"kontakt/internal/store"
 	"kontakt/internal/switchboard"
+	"kontakt/ivr/prompt"
 )
 
 // Version is set at build time (-ldflags "-X kontakt/internal/app.Version=…").
@@ -34,7 +34,7 @@ var Version = "dev"
 // Options are what a caller (main or a test) gives the app besides the configuration.
 type Options struct {
 	Log *slog.Logger
-	// Flow overrides the call flow (tests); nil plays the greeting.
+	// Flow overrides the call flow (tests); nil runs the published 19115 menu.
 	Flow switchboard.Flow
 }
 
@@ -46,6 +46,9 @@ type App struct {
 	pool     *pgxpool.Pool
 	Store    *store.Store
 	Board    *switchboard.Switchboard
+	Menus    *menus.Service
+	Renderer *prompt.Renderer
+	flow     switchboard.Flow
 	listener net.Listener
 	server   *http.Server
 	cancel   context.CancelFunc
@@ -64,14 +67,11 @@ func New(cfg config.Config, o Options) (*App, error) {
 	}
 	a := &App{cfg: cfg, log: o.Log, reg: prometheus.NewRegistry(), runDone: make(chan struct{})}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	flow := o.Flow
-	if flow == nil {
-		flow = switchboard.GreetingFlow{Prompts: []string{"sound:" + filepath.Join(cfg.Calls.PromptsDir, "greeting")}}
-	}
+	a.flow = o.Flow
 	a.Board = switchboard.New(switchboard.Options{
 		ARI: switchboard.ARIOptions{URL: cfg.ARI.URL, User: cfg.ARI.User, Password: cfg.ARI.Password, App: cfg.ARI.App,
 			MaxConns: cfg.ARI.MaxConns, RequestTimeout: cfg.ARI.RequestTimeout.D()},
-		Flow:           flow,
+		Flow:           o.Flow,
 		MessagesDir:    cfg.Calls.MessagesDir,
 		ReconcileEvery: cfg.Calls.ReconcileEvery.D(),
 		ReconnectMin:   cfg.ARI.ReconnectMin.D(),
@@ -81,10 +81,6 @@ func New(cfg config.Config, o Options) (*App, error) {
 	})
 	return a, nil
 }
-
-// Greeting is the default greeting, rendered into the prompts directory at start.
-var Greeting = "Dzień dobry, tu miejskie centrum kontaktu dziewiętnaście sto piętnaście. Rozmowa jest nagrywana. " +
-	"W sytuacji zagrożenia życia lub zdrowia rozłącz się i zadzwoń pod numer sto dwanaście."
 
 // Start connects the pool, applies migrations, binds the listener and starts serving and the
 // switchboard. On error, whatever started is stopped.
@@ -110,9 +106,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if len(applied) > 0 {
 		a.log.Info("migrations applied", "versions", applied)
 	}
-	a.Board = a.boardWithStore()
-	if err := a.ensureGreeting(ctx); err != nil {
-		a.log.Warn("greeting prompt not rendered", "err", err)
+	a.Board.WithStore(a.Store)
+	if err := a.startIVR(ctx); err != nil {
+		return err
 	}
 	l, err := net.Listen("tcp", a.cfg.Listen)
 	if err != nil {
@@ -140,17 +136,25 @@ func (a *App) Start(ctx context.Context) (err error) {
 	return nil
 }
 
-// boardWithStore gives the switchboard its store (the store exists only once the pool does).
-func (a *App) boardWithStore() *switchboard.Switchboard {
-	return a.Board.WithStore(a.Store)
-}
-
-func (a *App) ensureGreeting(ctx context.Context) error {
-	path := filepath.Join(a.cfg.Calls.PromptsDir, "greeting.wav")
-	if _, err := os.Stat(path); err == nil {
-		return nil
+// startIVR prepares the prompt renderer and the menus (publishing the default 19115 menu on a
+// new database: its prompts are rendered now, never on the call path) and makes the menu the
+// call flow unless a test gave its own.
+func (a *App) startIVR(ctx context.Context) error {
+	r, err := prompt.New(ctx, filepath.Join(a.cfg.Calls.PromptsDir, "cache"),
+		prompt.Options{AudioDir: filepath.Join(a.cfg.Calls.PromptsDir, "uploads")})
+	if err != nil {
+		return fmt.Errorf("prompts: %w", err)
 	}
-	return stack.RenderSpeech(ctx, "pl", Greeting, path)
+	a.Renderer = r
+	a.Menus = menus.New(a.pool, menus.Options{Renderer: r, Log: a.log})
+	if err := a.Menus.EnsureDefault(ctx); err != nil {
+		return fmt.Errorf("menus: %w", err)
+	}
+	if a.flow == nil {
+		a.Board.SetFlow(&switchboard.IVRFlow{MenuID: "19115", Menus: a.Menus, Speaker: r,
+			Tickets: switchboard.StoreLookup{Store: a.Store}, Router: switchboard.HoldRouter{}})
+	}
+	return nil
 }
 
 // Addr is the address the HTTP server listens on (useful with port 0).
@@ -237,6 +241,7 @@ func (a *App) routes() http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
+	a.Menus.Register(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, indexPage, Version)

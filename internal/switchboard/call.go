@@ -251,6 +251,58 @@ func (c *Call) goneNow(how string) {
 	}
 }
 
+// NextUntil is Next with a deadline: fired is true when the deadline passed first. A zero
+// deadline waits without one.
+func (c *Call) NextUntil(ctx context.Context, deadline time.Time) (ev Event, fired bool, err error) {
+	var timer <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timer = t.C
+	}
+	for {
+		if err := c.check(ctx); err != nil {
+			return Event{}, false, err
+		}
+		if len(c.pending) > 0 {
+			ev := c.pending[0]
+			c.pending = c.pending[1:]
+			c.noteEvent(ev)
+			return ev, false, nil
+		}
+		select {
+		case <-c.mb.ready():
+		case <-ctx.Done():
+		case <-timer:
+			return Event{}, true, nil
+		}
+	}
+}
+
+// StopPlayback stops a playback started with Play.
+func (c *Call) StopPlayback(id string) {
+	t := time.Now()
+	err := c.sb.ari.Playback().Stop(ari.NewKey(ari.PlaybackKey, id))
+	c.sb.m.observe("playback_stop", t)
+	if err != nil && !isNotFound(err) {
+		c.log.Warn("stop playback failed", "playback", id, "err", err)
+	}
+}
+
+// setMenu records the menu version and language the call runs with.
+func (c *Call) setMenu(menuID string, version int, lang string) {
+	id := c.ID
+	c.journal.push(func(ctx context.Context) error {
+		return c.sb.o.Store.SetCallMenu(ctx, id, menuID, version, lang)
+	})
+}
+
+// linkTicket links the call to an existing ticket (the resident asked about it).
+func (c *Call) linkTicket(t store.TicketID) {
+	id := c.ID
+	c.journal.push(func(ctx context.Context) error { return c.sb.o.Store.LinkCallToTicket(ctx, id, t) })
+}
+
 // Next returns the call's next event (DTMF, playback events, …), waiting until one arrives.
 // It returns ErrHangup once the caller has hung up and errForced when Kontakt is forced to stop.
 func (c *Call) Next(ctx context.Context) (Event, error) {

@@ -17,6 +17,8 @@ type Store interface {
 	EndCall(ctx context.Context, id store.CallID, at time.Time, outcome string, cause int) error
 	OpenCalls(ctx context.Context) ([]store.Call, error)
 	CallByChannel(ctx context.Context, channelID string) (store.Call, error)
+	SetCallMenu(ctx context.Context, id store.CallID, menuID string, version int, lang string) error
+	LinkCallToTicket(ctx context.Context, id store.CallID, t store.TicketID) error
 }
 
 // journal writes one call's rows in order, in the background: the call never waits for the

@@ -52,4 +52,15 @@ const (
 	EvFailed         EventType = "failed"          // a command on the call failed
 	EvEnded          EventType = "ended"           // the call is over (last event)
 	EvMessage        EventType = "voice_message"   // a message recorded by the dialplan while Kontakt was away
+
+	EvIVRStart          EventType = "ivr_start"          // the call entered a menu version
+	EvIVRNode           EventType = "ivr_node"           // the call entered a menu node
+	EvIVRDigit          EventType = "ivr_digit"          // a key at a node (ignored when the node was not listening)
+	EvIVRPlay           EventType = "ivr_play"           // the menu played prompts (keys, dynamic texts)
+	EvIVREnd            EventType = "ivr_end"            // the call left the menu
+	EvLanguage          EventType = "language"           // the call's language was set
+	EvTicketStatus      EventType = "ticket_status"      // a ticket's status was looked up for the caller
+	EvCallbackRequested EventType = "callback_requested" // the caller asked to be called back
+	EvRouted            EventType = "routed"             // the menu handed the call to a queue
+	EvQueued            EventType = "queued"             // the call waits in a queue
 )

@@ -390,6 +390,9 @@ func newID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
+// SetFlow sets the flow calls run (before Run).
+func (s *Switchboard) SetFlow(f Flow) { s.o.Flow = f }
+
 // WithStore sets the store (before Run) and returns s.
 func (s *Switchboard) WithStore(st Store) *Switchboard {
 	s.o.Store = st
