@@ -26,10 +26,10 @@ type session struct {
 	ended     bool
 	grace     *time.Timer
 	state     protocol.StateInfo
-	offer     *protocol.Offer   // outstanding offer
-	accepting *accepting        // accepted, waiting for CallConnected
-	call      *activeCall       // connected call
-	lastCall  *activeCall       // the call that ended last (its wrap-up may follow)
+	offer     *protocol.Offer // outstanding offer
+	accepting *accepting      // accepted, waiting for CallConnected
+	call      *activeCall     // connected call
+	lastCall  *activeCall     // the call that ended last (its wrap-up may follow)
 	wrapup    *protocol.WrapupInfo
 	submitRe  string   // the wrapup.submit in progress
 	req       *request // the client request being handled
