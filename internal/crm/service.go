@@ -69,9 +69,11 @@ func New(db DB, o Options) *Service {
 	if s.loc == nil {
 		s.loc = time.UTC
 	}
-	if s.now == nil {
-		s.now = time.Now
+	clock := o.Now
+	if clock == nil {
+		clock = time.Now
 	}
+	s.now = func() time.Time { return clock().In(s.loc) }
 	if s.policy == (ticket.EscalationPolicy{}) {
 		s.policy = ticket.DefaultEscalation()
 	}

@@ -116,9 +116,11 @@ func scanTicket(r pgx.Row, now time.Time) (Ticket, error) {
 	t.Status, _ = ticket.ParseStatus(status)
 	t.Channel, _ = ticket.ParseChannel(channel)
 	t.Escalation, _ = ticket.ParseEscalationLevel(esc)
-	t.ForwardedAt, t.Due, t.ClosedAt = deref(fwdAt), deref(due), deref(closed)
+	loc := now.Location()
+	t.ForwardedAt, t.Due, t.ClosedAt = inLoc(fwdAt, loc), inLoc(due, loc), inLoc(closed, loc)
+	t.Registered, t.Updated = t.Registered.In(loc), t.Updated.In(loc)
 	if rep.How != "" {
-		rep.When, rep.At = deref(repWhen), deref(repAt)
+		rep.When, rep.At = inLoc(repWhen, loc), inLoc(repAt, loc)
 		t.Report = &rep
 	}
 	if len(attrs) > 2 {
@@ -128,11 +130,12 @@ func scanTicket(r pgx.Row, now time.Time) (Ticket, error) {
 	return t, nil
 }
 
-func deref(t *time.Time) time.Time {
+// inLoc is *t in loc, the zero time for nil.
+func inLoc(t *time.Time, loc *time.Location) time.Time {
 	if t == nil {
 		return time.Time{}
 	}
-	return *t
+	return t.In(loc)
 }
 
 func nullTime(t time.Time) any {
