@@ -204,25 +204,18 @@ func userPasswd(ctx context.Context, fs *flag.FlagSet, args []string, stdout, st
 	if err := parse(fs, args, map[string]*string{"login": f.login}); err != nil {
 		return err
 	}
-	svc, done, err := openAuth(ctx, *f.config)
-	if err != nil {
-		return err
-	}
-	defer done()
-	u, err := svc.UserByLogin(ctx, *f.login)
-	if err != nil {
-		return userError(*f.login, err)
-	}
-	password, err := readPassword(ctx, *pwFile, stderr)
-	if err != nil {
-		return err
-	}
-	n, err := svc.SetPassword(ctx, u.ID, password)
-	if err != nil {
-		return userError(*f.login, err)
-	}
-	fmt.Fprintf(stdout, "password of %s changed; %d session(s) signed out\n", u.Login, n)
-	return nil
+	return withUser(ctx, f, func(svc *auth.Service, u auth.User) error {
+		password, err := readPassword(ctx, *pwFile, stderr)
+		if err != nil {
+			return err
+		}
+		n, err := svc.SetPassword(ctx, u.ID, password)
+		if err != nil {
+			return userError(u.Login, err)
+		}
+		fmt.Fprintf(stdout, "password of %s changed; %d session(s) signed out\n", u.Login, n)
+		return nil
+	})
 }
 
 func userRoles(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
@@ -236,28 +229,22 @@ func userRoles(ctx context.Context, fs *flag.FlagSet, args []string, stdout, std
 	if err != nil {
 		return err
 	}
-	svc, done, err := openAuth(ctx, *f.config)
-	if err != nil {
-		return err
-	}
-	defer done()
-	u, err := svc.UserByLogin(ctx, *f.login)
-	if err != nil {
-		return userError(*f.login, err)
-	}
-	if *unit != "" {
-		if err := svc.SetUnit(ctx, u.ID, *unit); err != nil {
-			return userError(*f.login, err)
+	return withUser(ctx, f, func(svc *auth.Service, u auth.User) error {
+		if *unit != "" {
+			if err := svc.SetUnit(ctx, u.ID, *unit); err != nil {
+				return userError(u.Login, err)
+			}
 		}
-	}
-	if err := svc.SetRoles(ctx, u.ID, roles); err != nil {
-		return userError(*f.login, err)
-	}
-	if u, err = svc.UserByID(ctx, u.ID); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s now has roles %s\n", u.Login, rolesText(u))
-	return nil
+		if err := svc.SetRoles(ctx, u.ID, roles); err != nil {
+			return userError(u.Login, err)
+		}
+		u, err := svc.UserByID(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s now has roles %s\n", u.Login, rolesText(u))
+		return nil
+	})
 }
 
 func userDisable(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
@@ -273,6 +260,25 @@ func userSwitch(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 	if err := parse(fs, args, map[string]*string{"login": f.login}); err != nil {
 		return err
 	}
+	return withUser(ctx, f, func(svc *auth.Service, u auth.User) error {
+		if !disable {
+			if err := svc.Enable(ctx, u.ID); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s enabled\n", u.Login)
+			return nil
+		}
+		n, err := svc.Disable(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s disabled; %d session(s) signed out\n", u.Login, n)
+		return nil
+	})
+}
+
+// withUser runs fn with the service and the user named by --login.
+func withUser(ctx context.Context, f userFlags, fn func(svc *auth.Service, u auth.User) error) error {
 	svc, done, err := openAuth(ctx, *f.config)
 	if err != nil {
 		return err
@@ -282,19 +288,7 @@ func userSwitch(ctx context.Context, fs *flag.FlagSet, args []string, stdout io.
 	if err != nil {
 		return userError(*f.login, err)
 	}
-	if !disable {
-		if err := svc.Enable(ctx, u.ID); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "%s enabled\n", u.Login)
-		return nil
-	}
-	n, err := svc.Disable(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s disabled; %d session(s) signed out\n", u.Login, n)
-	return nil
+	return fn(svc, u)
 }
 
 func userList(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
