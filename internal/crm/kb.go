@@ -434,7 +434,7 @@ func writeArticle(ctx context.Context, tx pgx.Tx, id int64, version int, a Artic
 	}
 	if len(cats) > 0 {
 		if _, err := tx.Exec(ctx, `INSERT INTO article_categories (category_id, article_id)
-			SELECT DISTINCT unnest($1::bigint[]), $2`, cats, id); err != nil {
+			SELECT DISTINCT unnest($1::bigint[]), $2::bigint`, cats, id); err != nil {
 			return 0, err
 		}
 	}
@@ -586,14 +586,15 @@ func (s *Service) SearchArticles(ctx context.Context, q ArticleQuery) ([]Article
 		return nil, &ValidationError{Fields: []FieldError{{Field: "q", Code: "too_long", Message: "at most 500 characters"}}}
 	}
 	today := s.today()
-	args := []any{today}
+	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	var where []string
 	if q.Public {
 		where = append(where, "NOT a.internal")
 	}
 	if q.Public || !q.IncludeExpired {
-		where = append(where, "a.valid_from <= $1::text::date AND (a.valid_to IS NULL OR a.valid_to >= $1::text::date)")
+		d := arg(today)
+		where = append(where, "a.valid_from <= "+d+"::text::date AND (a.valid_to IS NULL OR a.valid_to >= "+d+"::text::date)")
 	}
 	if q.Category != "" {
 		where = append(where, "a.id IN (SELECT ac.article_id FROM article_categories ac JOIN categories c ON c.id = ac.category_id WHERE c.code = "+arg(q.Category)+")")
@@ -613,11 +614,14 @@ func (s *Service) SearchArticles(ctx context.Context, q ArticleQuery) ([]Article
 			match = "(a.search @@ to_tsquery('simple', " + qo + ") OR " + match + ")"
 		}
 		where = append(where, match)
-		// All words found: +1; ts_rank of any word (title A=1.0, keywords B=0.4, text C=0.2,
-		// rest D=0.1); word similarity of the typed words to the title and keywords.
-		score := `(CASE WHEN ` + qa + ` <> '' AND a.search @@ to_tsquery('simple', ` + qa + `) THEN 1 ELSE 0 END
+		// All words found: +1, else the typo net: the word similarity of the typed words to the
+		// title and keywords (only then: it prefers the surface form typed, which inflection
+		// changes, and stems have met already); ts_rank of any word (title A=1.0, keywords
+		// B=0.4, text C=0.2, rest D=0.1); how often consultants used the article, for ties.
+		score := `(CASE WHEN ` + qa + ` <> '' AND a.search @@ to_tsquery('simple', ` + qa + `) THEN 1
+				ELSE 0.5 * word_similarity(` + k + `, a.title_keywords) END
 			+ CASE WHEN ` + qo + ` <> '' THEN ts_rank('{0.1, 0.2, 0.4, 1.0}', a.search, to_tsquery('simple', ` + qo + `)) ELSE 0 END
-			+ word_similarity(` + k + `, a.title_keywords))::float8`
+			+ 0.1 * least(ln(1 + a.use_count) / 7, 1))::float8`
 		sql = `SELECT ` + summaryColumns + `, ` + score + ` AS score FROM articles a WHERE ` + strings.Join(where, " AND ") +
 			` ORDER BY score DESC, a.use_count DESC, a.id LIMIT ` + arg(q.Limit)
 	}

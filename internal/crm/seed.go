@@ -203,7 +203,7 @@ func demoArticles() []demoArticle {
 			"5 dni roboczych", "Zarząd Gospodarowania Odpadami", Fees{StampDuty: noFees, Other: noFees}, nil, "",
 			"Ustawa z dnia 14 grudnia 2012 r. o odpadach, art. 26.", ""),
 		a("Dziura w jezdni lub uszkodzony chodnik – zgłoszenie", 85, []string{"pothole", "damaged_pavement"},
-			[]string{"dziura", "wyrwa", "ubytek w asfalcie", "jezdnia", "chodnik", "nawierzchnia"},
+			[]string{"dziura", "dziura w drodze", "wyrwa", "ubytek w asfalcie", "jezdnia", "chodnik", "nawierzchnia"},
 			"roads_transport", "Wydział Utrzymania Dróg",
 			"1. Podaj adres, pas ruchu i przybliżoną wielkość dziury; zdjęcie przyspiesza ocenę.\n2. Zgłoszenie trafia do Zarządu Dróg i Transportu.\n3. Dziury zagrażające bezpieczeństwu są zabezpieczane w ciągu 24 godzin, pozostałe naprawiane w ramach bieżącego utrzymania.",
 			"3 dni robocze", "Zarząd Dróg i Transportu, ul. Piotrkowska 175, Łódź", Fees{StampDuty: noFees, Other: noFees}, nil,
