@@ -124,13 +124,16 @@ type Open311Filter struct {
 }
 
 // Open311Requests lists the requests Open311 shows: tickets classified into a category (so
-// unclassified phone drafts and merged drafts are not requests), newest first. With Numbers, the
-// other filters are ignored, as the specification says.
+// unclassified phone drafts are not requests), interventions or filed through Open311, newest
+// first; lists leave merged drafts out. With Numbers, the other filters are ignored, as the
+// specification says.
 func (s *Service) Open311Requests(ctx context.Context, f Open311Filter) ([]Ticket, error) {
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	where = append(where, "t.category_id IS NOT NULL", "t.status <> 'merged'")
+	// Interventions, and whatever residents filed themselves: an information request asked by
+	// phone or e-mail is the resident's private matter.
+	where = append(where, "t.category_id IS NOT NULL", "(t.kind = 'intervention' OR t.channel IN ('web_form', 'mobile_app'))")
 	if len(f.Numbers) > 0 {
 		ns := make([]string, len(f.Numbers))
 		for i, n := range f.Numbers {
@@ -138,6 +141,7 @@ func (s *Service) Open311Requests(ctx context.Context, f Open311Filter) ([]Ticke
 		}
 		where = append(where, "t.number = ANY("+arg(ns)+")")
 	} else {
+		where = append(where, "t.status <> 'merged'")
 		if len(f.Services) > 0 {
 			where = append(where, "c.code = ANY("+arg(f.Services)+")")
 		}
