@@ -40,6 +40,7 @@ const (
 	StepDTMF             // dtmf 12#
 	StepTone             // tone 1000 2s
 	StepHangup           // hangup
+	StepAwait            // await LABEL: wait until Call.Await says the call reached LABEL
 )
 
 // ParseScript reads steps separated by commas or semicolons: "wait 2s, dtmf 1, tone 800 1s,
@@ -95,6 +96,13 @@ func ParseScript(s string) ([]Step, error) {
 				continue
 			}
 			st.Freq, st.Wait = hz, d
+		case "await":
+			st.Kind = StepAwait
+			if len(f) != 2 {
+				bad("want: await LABEL (e.g. await topics)")
+				continue
+			}
+			st.Label = f[1]
 		case "hangup":
 			st.Kind = StepHangup
 			if len(f) != 1 {
@@ -102,7 +110,7 @@ func ParseScript(s string) ([]Step, error) {
 				continue
 			}
 		default:
-			bad("unknown step; use wait, dtmf, tone or hangup")
+			bad("unknown step; use wait, dtmf, tone, await or hangup")
 			continue
 		}
 		steps = append(steps, st)
@@ -223,6 +231,9 @@ type Call struct {
 	Stay time.Duration
 	// Ring bounds how long the call may ring unanswered.
 	Ring time.Duration
+	// Await, for "await LABEL" steps, returns once the call (known by its reference) has reached
+	// LABEL on Kontakt's side — for example an IVR node — or ctx ends.
+	Await func(ctx context.Context, ref, label string) error
 }
 
 // Result is what the resident observed.
@@ -329,6 +340,24 @@ func (c *Client) Place(ctx context.Context, call Call) (Result, error) {
 		case StepHangup:
 			hangup()
 			ended = true
+		case StepAwait:
+			if call.Await == nil {
+				err = fmt.Errorf("no Await function for %q", st.Label)
+				break
+			}
+			actx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			done := make(chan error, 1)
+			go func() { done <- call.Await(actx, ref, st.Label) }()
+			select {
+			case err = <-done:
+			case ev := <-l.events:
+				if _, gone := ev.ARI.(*ari.StasisEnd); gone {
+					ended = true
+				} else if _, gone := ev.ARI.(*ari.ChannelDestroyed); gone {
+					ended = true
+				}
+			}
+			cancel()
 		}
 		if err != nil {
 			hangup()

@@ -56,8 +56,7 @@ func (l StoreLookup) LookupTicket(ctx context.Context, digits string, lang ivr.L
 	if status == "" {
 		status = t.Status
 	}
-	res.Status = ivr.LookupFound
-	res.Number = n.String()
+	res.Status = ivr.LookupFound // Number stays as keyed: the interpreter matches its question by it
 	res.Ticket = ivr.TicketInfo{Status: status, Category: word(t.Category), Unit: word(t.Unit), Updated: t.UpdatedAt}
 	return res, t.ID, nil
 }
