@@ -58,8 +58,11 @@ func decodeJSON(body []byte, v any) error {
 	case errors.As(err, &se):
 		return &BadRequest{Fields: []FieldError{{Field: "body", Code: "syntax", Message: fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, err)}}}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &BadRequest{Fields: []FieldError{{Field: name, Code: "unknown", Message: "no such field"}}}
+		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		if name := strings.Trim(quoted, `"`); name != "" {
+			return &BadRequest{Fields: []FieldError{{Field: name, Code: "unknown", Message: "no such field"}}}
+		}
+		return &BadRequest{Fields: []FieldError{{Field: "body", Code: "unknown", Message: "no such field: " + quoted}}}
 	}
 	return &BadRequest{Fields: []FieldError{{Field: "body", Code: "syntax", Message: err.Error()}}}
 }
