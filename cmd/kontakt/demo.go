@@ -44,10 +44,18 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	log := newLogger(cfg, stderr)
 	return serve(ctx, cfg, log, func(a *app.App) {
+		if err := a.SeedDemo(ctx); err != nil {
+			log.Error("demo data not seeded", "err", err)
+		}
+		var users string
+		for _, u := range app.DemoUsers {
+			users += fmt.Sprintf("\n                  %-6s / %-18s %v", u.Login, u.Password, u.Roles)
+		}
 		fmt.Fprintf(stdout, `
 Kontakt is running (ready %.1fs after start).
 
   Web:            http://%s/   (health: /healthz, readiness: /readyz, metrics: /metrics)
+  Agent desktop:  http://%s/agent/   sign in as (login / password, roles):%s
   Configuration:  %s
   Place a call:   KONTAKT_CONFIG=%s ./bin/kontakt call
                   (a simulated resident dials 19115; it prints the ticket and the call's events)
@@ -57,7 +65,7 @@ Kontakt is running (ready %.1fs after start).
   Logs:           %s/asterisk/log, %s/postgres/postgres.log
 
 Press Ctrl-C to stop everything (twice to force).
-`, time.Since(started).Seconds(), a.Addr(), cfgPath, cfgPath, st.Asterisk.SIPPort, st.Asterisk.SIPPort,
+`, time.Since(started).Seconds(), a.Addr(), a.Addr(), users, cfgPath, cfgPath, st.Asterisk.SIPPort, st.Asterisk.SIPPort,
 			st.Asterisk.ConfigFile(), abs, abs)
 	})
 }

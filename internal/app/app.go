@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,11 +22,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"kontakt/internal/auth"
 	"kontakt/internal/config"
+	"kontakt/internal/crm"
+	"kontakt/internal/crm/open311"
 	"kontakt/internal/menus"
 	"kontakt/internal/store"
 	"kontakt/internal/switchboard"
 	"kontakt/ivr/prompt"
+	"kontakt/recording"
 )
 
 // Version is set at build time (-ldflags "-X kontakt/internal/app.Version=…").
@@ -47,6 +52,9 @@ type App struct {
 	Store    *store.Store
 	Board    *switchboard.Switchboard
 	Menus    *menus.Service
+	Auth     *auth.Service
+	CRM      *crm.Service
+	Archive  *recording.Archive
 	Renderer *prompt.Renderer
 	flow     switchboard.Flow
 	listener net.Listener
@@ -107,6 +115,17 @@ func (a *App) Start(ctx context.Context) (err error) {
 		a.log.Info("migrations applied", "versions", applied)
 	}
 	a.Board.WithStore(a.Store)
+	a.Auth = auth.NewService(pool, auth.Options{Log: a.log})
+	a.CRM = crm.New(pool, crm.Options{Location: a.cfg.Location(), Log: a.log})
+	if err := os.MkdirAll(a.cfg.Recording.ArchiveDir, 0o755); err != nil {
+		return fmt.Errorf("recording.archive_dir: %w", err)
+	}
+	a.Archive, err = recording.New(pool, recording.Options{Root: a.cfg.Recording.ArchiveDir,
+		Policy: recording.Policy{Months: a.cfg.Recording.RetentionMonths, Zone: a.cfg.Location()},
+		Logger: a.log, Actor: "kontakt serve (scheduled purge)", ConsultantsOwnCalls: a.cfg.Recording.ConsultantsOwnCalls})
+	if err != nil {
+		return fmt.Errorf("recordings: %w", err)
+	}
 	if err := a.startIVR(ctx); err != nil {
 		return err
 	}
@@ -128,6 +147,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 	})
 	rctx, rcancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = rcancel
+	storage := recording.NewStorage(a.reg, a.Archive, recording.StorageOptions{})
+	hour, minute, _ := a.cfg.PurgeTime()
+	go storage.Run(rctx, 5*time.Minute)
+	go a.Archive.RunDaily(rctx, hour, minute, storage)
+	go a.purgeSessions(rctx)
 	go func() {
 		defer close(a.runDone)
 		a.Board.Run(rctx)
@@ -155,6 +179,24 @@ func (a *App) startIVR(ctx context.Context) error {
 			Tickets: switchboard.StoreLookup{Store: a.Store}, Router: switchboard.HoldRouter{}})
 	}
 	return nil
+}
+
+// purgeSessions removes long-ended sessions and sign-in attempts past retention, hourly.
+func (a *App) purgeSessions(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			// Sign-in attempts are the audit trail of sign-ins: kept as long as the retention rule.
+			keep := now.AddDate(0, -(a.cfg.Recording.RetentionMonths + 1), 0)
+			if _, _, err := a.Auth.Purge(ctx, keep); err != nil && ctx.Err() == nil {
+				a.log.Warn("session purge failed", "err", err)
+			}
+		}
+	}
 }
 
 // Addr is the address the HTTP server listens on (useful with port 0).
@@ -241,32 +283,37 @@ func (a *App) routes() http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{}))
+	a.Auth.Register(mux)
 	a.Menus.Register(mux)
+	crm.NewHandler(a.CRM).Register(mux)
+	open311.NewHandler(a.CRM, open311.Options{Log: a.log}).Register(mux)
+	recording.NewHandler(a.Archive).Register(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, indexPage, Version)
 	})
-	return instrument(a.reg, mux)
+	return instrument(a.reg, mux, a.Auth.Middleware)
 }
 
 const indexPage = `<!doctype html><html lang="pl"><head><meta charset="utf-8"><title>Kontakt 19115</title></head>
 <body><h1>Kontakt — centrum kontaktu 19115</h1><p>Wersja %s.</p>
-<ul><li><a href="/readyz">gotowość (readyz)</a></li><li><a href="/metrics">metryki (metrics)</a></li></ul></body></html>`
+<ul><li><a href="/agent/">stanowisko konsultanta (agent desktop)</a></li>
+<li><a href="/api/v1/openapi.yaml">API (OpenAPI)</a></li><li><a href="/open311/v2/services.json">Open311 GeoReport v2</a></li>
+<li><a href="/readyz">gotowość (readyz)</a></li><li><a href="/metrics">metryki (metrics)</a></li></ul></body></html>`
 
-func instrument(reg prometheus.Registerer, h http.Handler) http.Handler {
+// instrument measures every request; wrap (the session middleware) runs inside the measurement.
+func instrument(reg prometheus.Registerer, mux *http.ServeMux, wrap func(http.Handler) http.Handler) http.Handler {
 	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "kontakt_http_request_duration_seconds",
 		Help: "HTTP request latency, by route pattern.", Buckets: prometheus.DefBuckets}, []string{"route", "code"})
 	reg.MustRegister(dur)
-	mux, _ := h.(*http.ServeMux)
+	h := wrap(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: 200}
 		h.ServeHTTP(sw, r)
 		route := "other"
-		if mux != nil {
-			if _, p := mux.Handler(r); p != "" {
-				route = p
-			}
+		if _, p := mux.Handler(r); p != "" {
+			route = p
 		}
 		dur.WithLabelValues(route, fmt.Sprint(sw.code)).Observe(time.Since(start).Seconds())
 	})

@@ -30,6 +30,8 @@ type Config struct {
 	ARI ARI `json:"ari"`
 	// Calls configures the call handling defaults.
 	Calls Calls `json:"calls"`
+	// Recording configures call recordings and retention.
+	Recording Recording `json:"recording"`
 	// Drain bounds the graceful shutdown.
 	Drain Drain `json:"drain"`
 	// TimeZone is the zone the contact center works in (ticket numbers, schedules, retention).
@@ -78,6 +80,19 @@ type Calls struct {
 	ReconcileEvery Duration `json:"reconcile_every"`
 }
 
+// Recording configures call recordings, their archive and retention.
+type Recording struct {
+	// ArchiveDir keeps the recordings (YYYY/MM/DD/<call>-<leg>.wav).
+	ArchiveDir string `json:"archive_dir"`
+	// RetentionMonths is how many full calendar months after the month a ticket was registered
+	// its recordings and personal data are kept (the Łódź rule: 6).
+	RetentionMonths int `json:"retention_months"`
+	// ConsultantsOwnCalls lets a consultant listen to the recordings of calls they took.
+	ConsultantsOwnCalls bool `json:"consultants_own_calls"`
+	// PurgeAt is the daily time of the retention purge, "HH:MM" in time_zone.
+	PurgeAt string `json:"purge_at"`
+}
+
 // Drain bounds the graceful shutdown.
 type Drain struct {
 	// Timeout is how long active calls may continue after the first signal.
@@ -104,7 +119,8 @@ func Default() Config {
 			MessagesDir:    "/var/spool/asterisk/kontakt-messages",
 			ReconcileEvery: Duration(30 * time.Second),
 		},
-		Drain:    Drain{Timeout: Duration(10 * time.Minute)},
+		Recording: Recording{ArchiveDir: "/var/lib/kontakt/recordings", RetentionMonths: 6, PurgeAt: "03:30"},
+		Drain:     Drain{Timeout: Duration(10 * time.Minute)},
 		TimeZone: "Europe/Warsaw",
 	}
 }
@@ -180,7 +196,7 @@ func Load(path string) (Config, error) {
 
 // resolveRelative makes file paths in the configuration relative to the file's directory.
 func (c *Config) resolveRelative(dir string) {
-	for _, p := range []*string{&c.Database.URLFile, &c.ARI.PasswordFile, &c.Calls.PromptsDir, &c.Calls.MessagesDir} {
+	for _, p := range []*string{&c.Database.URLFile, &c.ARI.PasswordFile, &c.Calls.PromptsDir, &c.Calls.MessagesDir, &c.Recording.ArchiveDir} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -394,6 +410,15 @@ func (c *Config) Validate() Problems {
 	if c.Calls.ReconcileEvery.D() < time.Second {
 		add("calls.reconcile_every", "must be at least 1s")
 	}
+	if c.Recording.ArchiveDir == "" || !filepath.IsAbs(c.Recording.ArchiveDir) {
+		add("recording.archive_dir", "must be an absolute directory path")
+	}
+	if c.Recording.RetentionMonths < 1 || c.Recording.RetentionMonths > 120 {
+		add("recording.retention_months", "must be between 1 and 120, not %d", c.Recording.RetentionMonths)
+	}
+	if _, _, err := c.PurgeTime(); err != nil {
+		add("recording.purge_at", "%v", err)
+	}
 	if c.Drain.Timeout.D() <= 0 {
 		add("drain.timeout", "must be positive")
 	}
@@ -433,4 +458,13 @@ func (c *Config) Location() *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// PurgeTime returns the hour and minute of recording.purge_at.
+func (c *Config) PurgeTime() (hour, minute int, err error) {
+	t, err := time.Parse("15:04", c.Recording.PurgeAt)
+	if err != nil {
+		return 0, 0, fmt.Errorf("must be a time of day HH:MM, like 03:30, not %q", c.Recording.PurgeAt)
+	}
+	return t.Hour(), t.Minute(), nil
 }

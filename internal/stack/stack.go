@@ -122,6 +122,7 @@ func (s *Stack) KontaktConfig(listen string) config.Config {
 	c.ARI.Password = s.Asterisk.ARIPassword
 	c.Calls.PromptsDir = filepath.Join(s.Asterisk.Dir, "prompts")
 	c.Calls.MessagesDir = s.Asterisk.MessagesDir()
+	c.Recording.ArchiveDir = filepath.Join(s.Dir, "recordings")
 	return c
 }
 
