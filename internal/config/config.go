@@ -121,7 +121,7 @@ func Default() Config {
 		},
 		Recording: Recording{ArchiveDir: "/var/lib/kontakt/recordings", RetentionMonths: 6, PurgeAt: "03:30"},
 		Drain:     Drain{Timeout: Duration(10 * time.Minute)},
-		TimeZone: "Europe/Warsaw",
+		TimeZone:  "Europe/Warsaw",
 	}
 }
 
