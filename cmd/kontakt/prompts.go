@@ -43,9 +43,13 @@ func cmdPrompts(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *version < 0 {
 		return errors.New("-version must be a positive whole number")
 	}
-	cfg, err := loadConfig(*path)
-	if err != nil {
-		return err
+	// A menu file needs no database: without a configuration file the defaults do.
+	cfg := config.Default()
+	if *file == "" || *path != "" || os.Getenv("KONTAKT_CONFIG") != "" {
+		var err error
+		if cfg, err = loadConfig(*path); err != nil {
+			return err
+		}
 	}
 	var m *ivr.Menu
 	var what string
@@ -60,8 +64,8 @@ func cmdPrompts(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		what = *file
 	} else {
-		m, what, err = storedMenu(ctx, cfg, *version, stderr)
-		if err != nil {
+		var err error
+		if m, what, err = storedMenu(ctx, cfg, *version, stderr); err != nil {
 			return err
 		}
 	}
