@@ -38,7 +38,10 @@ type Service struct {
 	log     *slog.Logger
 	mu      sync.RWMutex
 	current map[string]*Published
-	now     func() time.Time
+	// seq is, per menu, the audit entry of the publish or rollback cached in current: publishes
+	// commit in the order of their audit entries, so a later one is never replaced by an earlier.
+	seq map[string]int64
+	now func() time.Time
 }
 
 // Options configure a Service.
@@ -58,7 +61,7 @@ func New(db store.DB, o Options) *Service {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{db: db, render: o.Renderer, catalog: o.Catalog, log: o.Log.With("component", "menus"),
-		current: map[string]*Published{}, now: time.Now}
+		current: map[string]*Published{}, seq: map[string]int64{}, now: time.Now}
 }
 
 // Version is a stored menu version.
@@ -163,6 +166,7 @@ func (s *Service) publish(ctx context.Context, menuID string, version int, actor
 			return Version{}, fmt.Errorf("menus: rendering the prompts of %s v%d: %w", menuID, version, err)
 		}
 	}
+	var seq int64
 	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('menu:' || $1))`, menuID); err != nil {
 			return err
@@ -175,18 +179,26 @@ func (s *Service) publish(ctx context.Context, menuID string, version int, actor
 			WHERE menu_id = $1 AND version = $2`, menuID, version, actor, s.now()); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO menu_audit (menu_id, version, action, actor) VALUES ($1, $2, $3, $4)`,
-			menuID, version, action, actor)
-		return err
+		return tx.QueryRow(ctx, `INSERT INTO menu_audit (menu_id, version, action, actor) VALUES ($1, $2, $3, $4) RETURNING id`,
+			menuID, version, action, actor).Scan(&seq)
 	})
 	if err != nil {
 		return Version{}, fmt.Errorf("menus: publish %s v%d: %w", menuID, version, err)
 	}
-	s.mu.Lock()
-	s.current[menuID] = &Published{Menu: m, Version: version, Files: files}
-	s.mu.Unlock()
+	s.setCurrent(menuID, &Published{Menu: m, Version: version, Files: files}, seq)
 	s.log.Info("menu published", "menu", menuID, "version", version, "by", actor, "action", action)
 	return getVersion(ctx, s.db, menuID, version, false)
+}
+
+// setCurrent caches a menu's published version unless a later publish is cached already.
+func (s *Service) setCurrent(menuID string, p *Published, seq int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if seq < s.seq[menuID] {
+		return
+	}
+	s.seq[menuID] = seq
+	s.current[menuID] = p
 }
 
 // Current returns the published version of a menu for a new call (cached; Refresh reloads).
@@ -199,23 +211,30 @@ func (s *Service) Current(menuID string) (*Published, bool) {
 
 // Refresh loads the published versions another process may have published.
 func (s *Service) Refresh(ctx context.Context) error {
-	rows, err := s.db.Query(ctx, `SELECT menu_id, version FROM menu_versions WHERE status = 'published'`)
+	rows, err := s.db.Query(ctx, `SELECT v.menu_id, v.version, coalesce((SELECT max(a.id) FROM menu_audit a
+			WHERE a.menu_id = v.menu_id AND a.version = v.version AND a.action IN ('publish', 'rollback')), 0)
+		FROM menu_versions v WHERE v.status = 'published'`)
 	if err != nil {
 		return err
 	}
 	type mv struct {
-		id string
-		v  int
+		id  string
+		v   int
+		seq int64
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mv, error) {
 		var x mv
-		return x, r.Scan(&x.id, &x.v)
+		return x, r.Scan(&x.id, &x.v, &x.seq)
 	})
 	if err != nil {
 		return err
 	}
 	for _, x := range list {
-		if p, ok := s.Current(x.id); ok && p.Version == x.v {
+		s.mu.RLock()
+		p, ok := s.current[x.id]
+		newer := x.seq < s.seq[x.id]
+		s.mu.RUnlock()
+		if (ok && p.Version == x.v) || newer {
 			continue
 		}
 		v, err := getVersion(ctx, s.db, x.id, x.v, true)
@@ -233,9 +252,7 @@ func (s *Service) Refresh(ctx context.Context) error {
 				return err
 			}
 		}
-		s.mu.Lock()
-		s.current[x.id] = &Published{Menu: m, Version: x.v, Files: files}
-		s.mu.Unlock()
+		s.setCurrent(x.id, &Published{Menu: m, Version: x.v, Files: files}, x.seq)
 	}
 	return nil
 }
