@@ -87,7 +87,8 @@ func doc(id, queue string) []byte {
 }`)
 }
 
-// invalidDoc decodes but does not validate: a dangling reference and an English prompt missing.
+// invalidDoc decodes but does not validate: a dangling reference (so q1 is unreachable) and an
+// English prompt missing.
 func invalidDoc(id string) []byte {
 	d := strings.Replace(string(doc(id, "waste")), `"next": "q1"`, `"next": "q9"`, 1)
 	return []byte(strings.Replace(d, `, "en": "Waste: one."`, ``, 1))
