@@ -427,8 +427,9 @@ func (s *Store) LinkCallToTicket(ctx context.Context, id CallID, t TicketID) err
 		if _, err := tx.Exec(ctx, `UPDATE calls SET ticket_id = $2 WHERE id = $1`, string(id), int64(t)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE tickets SET status = 'merged', updated_at = now()
-			WHERE id = $1 AND kind = 'unknown' AND status = 'new' AND NOT EXISTS (SELECT 1 FROM calls WHERE ticket_id = $1)`, int64(draft))
+		_, err := tx.Exec(ctx, `UPDATE tickets SET status = 'merged', merged_into = $2, updated_at = now()
+			WHERE id = $1 AND kind = 'unknown' AND status = 'new' AND NOT EXISTS (SELECT 1 FROM calls WHERE ticket_id = $1)`,
+			int64(draft), int64(t))
 		return err
 	})
 }

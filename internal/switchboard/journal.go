@@ -2,12 +2,22 @@ package switchboard
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"kontakt/internal/store"
 )
+
+// permanent reports whether Postgres refused the write for its data (SQLSTATE classes 22, data
+// exception, and 23, integrity constraint violation), as opposed to being unreachable.
+func permanent(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code[:2] == "22" || pe.Code[:2] == "23")
+}
 
 // Store is what the switchboard needs of the database.
 type Store interface {
@@ -135,6 +145,13 @@ func (j *journal) run(ctx context.Context) {
 		octx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := op(octx)
 		cancel()
+		if err != nil && permanent(err) {
+			// Postgres refused the data itself: retrying cannot help and would hold up the
+			// call's later writes (its ending among them). Say so loudly and go on.
+			j.m.storeRefused.Inc()
+			j.log.Error("database refused a call write; skipped", "call_id", j.id, "err", err)
+			err = nil
+		}
 		if err != nil {
 			j.m.storeRetries.Inc()
 			d := b.next()

@@ -16,6 +16,7 @@ type metrics struct {
 	ariEvents     *prometheus.CounterVec
 	eventsBad     prometheus.Counter
 	storeRetries  prometheus.Counter
+	storeRefused  prometheus.Counter
 	storePending  prometheus.Gauge
 	greetingDelay prometheus.Histogram
 }
@@ -44,6 +45,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "ARI event messages that could not be decoded."}),
 		storeRetries: prometheus.NewCounter(prometheus.CounterOpts{Name: "kontakt_store_write_retries_total",
 			Help: "Database writes of calls retried (the database was unavailable)."}),
+		storeRefused: prometheus.NewCounter(prometheus.CounterOpts{Name: "kontakt_store_writes_refused_total",
+			Help: "Call writes the database refused for their data (skipped, logged as errors)."}),
 		storePending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "kontakt_store_writes_pending",
 			Help: "Call writes waiting for the database."}),
 		greetingDelay: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kontakt_call_first_prompt_seconds",
@@ -55,7 +58,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.callsStarted, m.callsEnded, m.callsActive, m.ariConnected, m.ariReconnects,
-			m.ariRequest, m.ariEvents, m.eventsBad, m.storeRetries, m.storePending, m.greetingDelay)
+			m.ariRequest, m.ariEvents, m.eventsBad, m.storeRetries, m.storeRefused, m.storePending, m.greetingDelay)
 	}
 	return m
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/CyCoreSystems/ari/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Event types of newer Asterisk versions that ari/v5 v5.3.1 does not know: decoding must keep
@@ -145,5 +146,16 @@ func TestOutcomeRoundTrip(t *testing.T) {
 	}
 	if _, err := ParseOutcome("unknown"); err == nil {
 		t.Fatal("unknown parsed")
+	}
+}
+
+func TestPermanentDatabaseErrors(t *testing.T) {
+	for code, want := range map[string]bool{"23514": true, "23505": true, "22P02": true, "08006": false, "57P01": false, "40001": false} {
+		if got := permanent(fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: code})); got != want {
+			t.Errorf("%s: permanent %v, want %v", code, got, want)
+		}
+	}
+	if permanent(fmt.Errorf("dial tcp: connection refused")) {
+		t.Error("a connection error is not permanent")
 	}
 }

@@ -226,8 +226,10 @@ CREATE TABLE articles (
     department       text NOT NULL DEFAULT '' CHECK (length(department) <= 300),            -- 24 komórka
     domain_system    text NOT NULL DEFAULT '' CHECK (length(domain_system) <= 300),         -- 25 integracja
     edoc             boolean NOT NULL DEFAULT false,                                         -- 26 prowadzona w EZD
-    -- Search, written by the CRM from internal/textpl: title 'A', keywords 'B', the text 'C'.
+    -- Search, written by the CRM from internal/textpl: title 'A', keywords 'B', the text 'C'
+    -- and 'D'; search_head is title and keywords only: small, so ranking by it is cheap.
     search           tsvector NOT NULL DEFAULT ''::tsvector,
+    search_head      tsvector NOT NULL DEFAULT ''::tsvector,
     -- textpl.Keywords(title and keywords): compared by trigram word similarity for typos.
     title_keywords   text NOT NULL DEFAULT '',
     use_count        integer NOT NULL DEFAULT 0 CHECK (use_count >= 0),
@@ -237,6 +239,7 @@ CREATE TABLE articles (
     CONSTRAINT articles_validity CHECK (valid_to IS NULL OR valid_to >= valid_from)
 );
 CREATE INDEX articles_search ON articles USING gin (search);
+CREATE INDEX articles_search_head ON articles USING gin (search_head);
 CREATE INDEX articles_title_trgm ON articles USING gin (title_keywords gin_trgm_ops);
 CREATE INDEX articles_popular ON articles (use_count DESC, id);
 
