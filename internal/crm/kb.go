@@ -405,16 +405,16 @@ func writeArticle(ctx context.Context, tx pgx.Tx, id int64, version int, a Artic
 		a.Fees.StampDutyAccount, a.Fees.OtherAccount, docs, a.ConsultantInfo, a.LegalBasis, a.Appeal, a.ReuseConditions,
 		a.Owner, a.Authors, a.Coordinator, a.Handlers, unit, a.Department, a.DomainSystem, a.EDoc, t, k, b, r, trgm,
 		nullID(by), now}
-	const search = `setweight(to_tsvector('simple', $30), 'A') || setweight(to_tsvector('simple', $31), 'B') ||
-		setweight(to_tsvector('simple', $32), 'C') || setweight(to_tsvector('simple', $33), 'D')`
+	const head = `setweight(to_tsvector('simple', $30), 'A') || setweight(to_tsvector('simple', $31), 'B')`
+	const search = head + ` || setweight(to_tsvector('simple', $32), 'C') || setweight(to_tsvector('simple', $33), 'D')`
 	var err error
 	if id == 0 {
 		err = tx.QueryRow(ctx, `INSERT INTO articles (version, title, internal, related_ids, valid_from, valid_to, produced_on,
 			keywords, handling, supplementary, time_limit, place, fee_stamp, fee_other, fee_stamp_account, fee_other_account,
 			documents, consultant_info, legal_basis, appeal, reuse_conditions, owner_name, authors, coordinator, handlers,
-			unit_id, department, domain_system, edoc, search, title_keywords, updated_by, created_at, updated_at)
+			unit_id, department, domain_system, edoc, search, search_head, title_keywords, updated_by, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5::text::date, $6::text::date, $7::text::date, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-			$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, `+search+`, $34, $35, $36, $36)
+			$17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, `+search+`, `+head+`, $34, $35, $36, $36)
 			RETURNING id`, args...).Scan(&id)
 	} else {
 		args = append(args, id)
@@ -423,7 +423,7 @@ func writeArticle(ctx context.Context, tx pgx.Tx, id int64, version int, a Artic
 			supplementary = $10, time_limit = $11, place = $12, fee_stamp = $13, fee_other = $14, fee_stamp_account = $15,
 			fee_other_account = $16, documents = $17, consultant_info = $18, legal_basis = $19, appeal = $20,
 			reuse_conditions = $21, owner_name = $22, authors = $23, coordinator = $24, handlers = $25, unit_id = $26,
-			department = $27, domain_system = $28, edoc = $29, search = `+search+`, title_keywords = $34,
+			department = $27, domain_system = $28, edoc = $29, search = `+search+`, search_head = `+head+`, title_keywords = $34,
 			updated_by = $35, updated_at = $36 WHERE id = $37`, args...)
 	}
 	if err != nil {
@@ -585,47 +585,19 @@ func (s *Service) SearchArticles(ctx context.Context, q ArticleQuery) ([]Article
 	if len(q.Q) > 500 {
 		return nil, &ValidationError{Fields: []FieldError{{Field: "q", Code: "too_long", Message: "at most 500 characters"}}}
 	}
+	sql, args := s.searchSQL(q)
 	today := s.today()
-	var args []any
-	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
-	var where []string
-	if q.Public {
-		where = append(where, "NOT a.internal")
+	// One round trip: the planner setting for this transaction (the batch's implicit one, or
+	// the caller's), then the search.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('enable_seqscan', 'off', true)`)
+	b.Queue(sql, args...)
+	br := s.db.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, err
 	}
-	if q.Public || !q.IncludeExpired {
-		d := arg(today)
-		where = append(where, "a.valid_from <= "+d+"::text::date AND (a.valid_to IS NULL OR a.valid_to >= "+d+"::text::date)")
-	}
-	if q.Category != "" {
-		where = append(where, "a.id IN (SELECT ac.article_id FROM article_categories ac JOIN categories c ON c.id = ac.category_id WHERE c.code = "+arg(q.Category)+")")
-	}
-	all, anyTerm, kw := textpl.Query(q.Q), textpl.QueryAny(q.Q), textpl.Keywords(q.Q)
-	var sql string
-	if anyTerm == "" && kw == "" {
-		sql = `SELECT ` + summaryColumns + `, 0::float8 FROM articles a`
-		if len(where) > 0 {
-			sql += " WHERE " + strings.Join(where, " AND ")
-		}
-		sql += ` ORDER BY a.use_count DESC, a.title LIMIT ` + arg(q.Limit)
-	} else {
-		qa, qo, k := arg(all), arg(anyTerm), arg(kw)
-		match := "a.title_keywords %> " + k
-		if anyTerm != "" {
-			match = "(a.search @@ to_tsquery('simple', " + qo + ") OR " + match + ")"
-		}
-		where = append(where, match)
-		// All words found: +1, else the typo net: the word similarity of the typed words to the
-		// title and keywords (only then: it prefers the surface form typed, which inflection
-		// changes, and stems have met already); ts_rank of any word (title A=1.0, keywords
-		// B=0.4, text C=0.2, rest D=0.1); how often consultants used the article, for ties.
-		score := `(CASE WHEN ` + qa + ` <> '' AND a.search @@ to_tsquery('simple', ` + qa + `) THEN 1
-				ELSE 0.5 * word_similarity(` + k + `, a.title_keywords) END
-			+ CASE WHEN ` + qo + ` <> '' THEN ts_rank('{0.1, 0.2, 0.4, 1.0}', a.search, to_tsquery('simple', ` + qo + `)) ELSE 0 END
-			+ 0.1 * least(ln(1 + a.use_count) / 7, 1))::float8`
-		sql = `SELECT ` + summaryColumns + `, ` + score + ` AS score FROM articles a WHERE ` + strings.Join(where, " AND ") +
-			` ORDER BY score DESC, a.use_count DESC, a.id LIMIT ` + arg(q.Limit)
-	}
-	rows, err := s.db.Query(ctx, sql, args...)
+	rows, err := br.Query()
 	if err != nil {
 		return nil, err
 	}
@@ -655,4 +627,67 @@ func (s *Service) SuggestArticles(ctx context.Context, category string, limit in
 		return nil, err
 	}
 	return collectSummaries(rows, s.today())
+}
+
+// searchSQL builds the search query of q.
+func (s *Service) searchSQL(q ArticleQuery) (string, []any) {
+	today := s.today()
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	var where []string
+	if q.Public {
+		where = append(where, "NOT a.internal")
+	}
+	if q.Public || !q.IncludeExpired {
+		d := arg(today)
+		where = append(where, "a.valid_from <= "+d+"::text::date AND (a.valid_to IS NULL OR a.valid_to >= "+d+"::text::date)")
+	}
+	if q.Category != "" {
+		where = append(where, "a.id IN (SELECT ac.article_id FROM article_categories ac JOIN categories c ON c.id = ac.category_id WHERE c.code = "+arg(q.Category)+")")
+	}
+	all, anyTerm, kw := textpl.Query(q.Q), textpl.QueryAny(q.Q), textpl.Keywords(q.Q)
+	filter := ""
+	if len(where) > 0 {
+		filter = " AND " + strings.Join(where, " AND ")
+	}
+	var sql string
+	if anyTerm == "" && kw == "" {
+		sql = `SELECT ` + summaryColumns + `, 0::float8 FROM articles a WHERE true` + filter +
+			` ORDER BY a.use_count DESC, a.title LIMIT ` + arg(q.Limit)
+	} else {
+		qa, qo, k := arg(all), arg(anyTerm), arg(kw)
+		// Candidates, each way bounded so that a common word costs no more than a rare one, and
+		// each read from an index (SearchArticles turns sequential scans off: the planner does
+		// not see that testing a long tsvector row by row means reading it from TOAST):
+		// articles with any of the words in the title or keywords; the most used of those with
+		// all the words anywhere (flagged), and of those with any word anywhere; those whose
+		// title or keywords are close to the typed words (typos).
+		var cand []string
+		if anyTerm != "" {
+			cand = append(cand,
+				`(SELECT a.id, false AS all_words FROM articles a WHERE a.search_head @@ to_tsquery('simple', `+qo+`)`+filter+` LIMIT 500)`,
+				`(SELECT x.id, true FROM (SELECT a.id, a.use_count FROM articles a WHERE `+qa+` <> '' AND a.search @@ to_tsquery('simple', `+qa+`)`+filter+` OFFSET 0) x
+					ORDER BY x.use_count DESC LIMIT 100)`,
+				`(SELECT x.id, false FROM (SELECT a.id, a.use_count FROM articles a WHERE a.search @@ to_tsquery('simple', `+qo+`)`+filter+` OFFSET 0) x
+					ORDER BY x.use_count DESC LIMIT 50)`)
+		}
+		if kw != "" {
+			cand = append(cand, `(SELECT a.id, false FROM articles a WHERE a.title_keywords %> `+k+filter+` LIMIT 100)`)
+		}
+		// All words found (in the title and keywords, or anywhere for the flagged): +1, and +0.5
+		// more in the title and keywords; else the typo net, the word similarity of the typed
+		// words to the title and keywords (only then: it prefers the surface form typed, which
+		// inflection changes, and stems have met already); ts_rank of the title (1.0) and
+		// keywords (0.4); how often consultants used the article, for ties.
+		head := `(` + qa + ` <> '' AND a.search_head @@ to_tsquery('simple', ` + qa + `))`
+		score := `(CASE WHEN c.all_words OR ` + head + ` THEN 1 ELSE 0.5 * word_similarity(` + k + `, a.title_keywords) END
+			+ CASE WHEN ` + head + ` THEN 0.5 ELSE 0 END
+			+ CASE WHEN ` + qo + ` <> '' THEN ts_rank('{0.1, 0.2, 0.4, 1.0}', a.search_head, to_tsquery('simple', ` + qo + `)) ELSE 0 END
+			+ 0.1 * least(ln(1 + a.use_count) / 7, 1))::float8`
+		sql = `SELECT ` + summaryColumns + `, ` + score + ` AS score
+			FROM (SELECT id, bool_or(all_words) AS all_words FROM (` + strings.Join(cand, " UNION ALL ") + `) u GROUP BY id) c
+			CROSS JOIN LATERAL (SELECT * FROM articles a WHERE a.id = c.id OFFSET 0) a
+			ORDER BY score DESC, a.use_count DESC, a.id LIMIT ` + arg(q.Limit)
+	}
+	return sql, args
 }
