@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -38,7 +39,12 @@ var principals = map[string]auth.Principal{
 func stubAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c, err := r.Cookie("kontakt_session"); err == nil {
-			if p, ok := principals[c.Value]; ok {
+			login, n, numbered := strings.Cut(c.Value, "#") // "anna#7": another user with anna's roles
+			if p, ok := principals[login]; ok {
+				if numbered {
+					i, _ := strconv.Atoi(n)
+					p.UserID, p.Login = int64(1000+i), c.Value
+				}
 				r = r.WithContext(auth.WithPrincipal(r.Context(), p))
 			}
 		}
@@ -69,7 +75,7 @@ type fakeCalls struct {
 }
 
 func newFakeCalls() *fakeCalls {
-	return &fakeCalls{calls: make(chan call, 10000), gone: make(chan call, 100), fail: map[string]error{}}
+	return &fakeCalls{calls: make(chan call, 10000), gone: make(chan call, 10000), fail: map[string]error{}}
 }
 
 func (f *fakeCalls) record(method string, agent AgentID, c CallID, arg string) error {

@@ -183,6 +183,7 @@ function Desk(props: { lang: Lang; toggle: JSX.Element; onSignedOut: (msg?: stri
     setState: (state, reason) => run(client.request('state.set', reason ? { state, reason } : { state })),
     answer: (o) => {
       phone.play(); // the click lets the page play the caller's audio
+      void phone.setSending(true);
       dispatch({ kind: 'error' });
       dispatch({ kind: 'accepting', offerId: o.offer_id });
       run(client.request('offer.accept', { offer_id: o.offer_id })).finally(() => dispatch({ kind: 'accepting' }));
@@ -194,6 +195,10 @@ function Desk(props: { lang: Lang; toggle: JSX.Element; onSignedOut: (msg?: stri
     submit: (w) => run(client.request('wrapup.submit', w)),
   };
   const view = s;
+  const onCall = !!s.call;
+  useEffect(() => {
+    void phone.setSending(onCall || s.accepting !== undefined);
+  }, [onCall, s.accepting]);
 
   async function signOut() {
     client.close();

@@ -20,6 +20,8 @@ export class Softphone {
   private pc: RTCPeerConnection | null = null;
   private mic: MediaStream | null = null;
   private makingOffer = false;
+  private sender: RTCRtpSender | null = null;
+  private sending = false;
   private iceServers: ICEServer[] = [];
 
   constructor(private readonly opts: SoftphoneOptions) {}
@@ -42,6 +44,8 @@ export class Softphone {
       const [track] = this.mic.getAudioTracks();
       const tr = pc.addTransceiver(track, { direction: 'sendrecv', streams: [this.mic] });
       preferPCMU(tr);
+      this.sender = tr.sender;
+      if (!this.sending) await tr.sender.replaceTrack(null); // silent between calls
       pc.onicecandidate = (ev) => {
         if (pc !== this.pc) return;
         const c: Candidate = ev.candidate ? (ev.candidate.toJSON() as Candidate) : { candidate: '' };
@@ -126,12 +130,27 @@ export class Softphone {
     this.opts.signalling.post('webrtc.answer', { sdp: pc.localDescription?.sdp ?? answer.sdp ?? '' });
   }
 
+  // setSending sends the microphone during calls only: between calls the browser sends no RTP
+  // (the server would only decrypt and drop it); replacing the track needs no negotiation.
+  async setSending(on: boolean): Promise<void> {
+    this.sending = on;
+    const track = on ? (this.mic?.getAudioTracks()[0] ?? null) : null;
+    if (this.sender && this.sender.track !== track) {
+      try {
+        await this.sender.replaceTrack(track);
+      } catch (err) {
+        this.opts.log?.('microphone', err);
+      }
+    }
+  }
+
   // play starts the speaker; browsers allow it after a click (answering the call is one).
   play(): void {
     this.opts.audio()?.play().catch((err) => this.opts.log?.('speaker', err));
   }
 
   private stopPeer(): void {
+    this.sender = null;
     if (this.pc) {
       const pc = this.pc;
       this.pc = null;
