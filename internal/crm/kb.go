@@ -660,16 +660,16 @@ func (s *Service) searchSQL(q ArticleQuery) (string, []any) {
 		// each read from an index (SearchArticles turns sequential scans off: the planner does
 		// not see that testing a long tsvector row by row means reading it from TOAST):
 		// articles with any of the words in the title or keywords; the most used of those with
-		// all the words anywhere (flagged), and of those with any word anywhere; those whose
-		// title or keywords are close to the typed words (typos).
+		// all the words anywhere (flagged); some with any word anywhere (the fallback when the
+		// words are only in the texts, and not all in one); those whose title or keywords are
+		// close to the typed words (typos).
 		var cand []string
 		if anyTerm != "" {
 			cand = append(cand,
 				`(SELECT a.id, false AS all_words FROM articles a WHERE a.search_head @@ to_tsquery('simple', `+qo+`)`+filter+` LIMIT 500)`,
 				`(SELECT x.id, true FROM (SELECT a.id, a.use_count FROM articles a WHERE `+qa+` <> '' AND a.search @@ to_tsquery('simple', `+qa+`)`+filter+` OFFSET 0) x
 					ORDER BY x.use_count DESC LIMIT 100)`,
-				`(SELECT x.id, false FROM (SELECT a.id, a.use_count FROM articles a WHERE a.search @@ to_tsquery('simple', `+qo+`)`+filter+` OFFSET 0) x
-					ORDER BY x.use_count DESC LIMIT 50)`)
+				`(SELECT a.id, false FROM articles a WHERE a.search @@ to_tsquery('simple', `+qo+`)`+filter+` LIMIT 50)`)
 		}
 		if kw != "" {
 			cand = append(cand, `(SELECT a.id, false FROM articles a WHERE a.title_keywords %> `+k+filter+` LIMIT 100)`)
