@@ -84,6 +84,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	staff("GET /api/v1/articles/suggestions", h.suggestArticles)
 	staff("GET /api/v1/articles/{id}", h.getArticle)
 	staff("PUT /api/v1/articles/{id}", h.updateArticle)
+	staff("DELETE /api/v1/articles/{id}", h.withdrawArticle)
 	staff("GET /api/v1/articles/{id}/versions", h.articleVersions)
 	staff("GET /api/v1/articles/{id}/versions/{version}", h.articleVersion)
 	mux.HandleFunc("GET /public/v1/articles", h.publicSearch)
@@ -674,6 +675,20 @@ func (h *Handler) updateArticle(w http.ResponseWriter, r *http.Request, a ticket
 		return
 	}
 	art, err := h.svc.UpdateArticle(r.Context(), a, id, version, af)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, art)
+}
+
+func (h *Handler) withdrawArticle(w http.ResponseWriter, r *http.Request, a ticket.Actor) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	art, err := h.svc.WithdrawArticle(r.Context(), a, id)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -518,6 +518,33 @@ func (s *Service) UpdateArticle(ctx context.Context, actor ticket.Actor, id int6
 	return out, err
 }
 
+// WithdrawArticle ends an article's validity yesterday (administrators), as a new version: it
+// disappears from searches and suggestions, stays readable by id, in its versions, and on the
+// tickets it was used on. An article is never deleted.
+func (s *Service) WithdrawArticle(ctx context.Context, actor ticket.Actor, id int64) (Article, error) {
+	if actor.Role != ticket.RoleAdministrator {
+		return Article{}, ErrForbidden
+	}
+	var out Article
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		now := s.now()
+		yesterday := now.AddDate(0, 0, -1).Format(time.DateOnly)
+		tag, err := tx.Exec(ctx, `UPDATE articles SET valid_to = greatest(valid_from, $2::text::date), version = version + 1,
+			updated_at = $3, updated_by = $4
+			WHERE id = $1 AND (valid_to IS NULL OR valid_to > greatest(valid_from, $2::text::date))`, id, yesterday, now, nullID(actor.User))
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			out, err = s.getArticle(ctx, tx, id) // withdrawn already, or no such article
+			return err
+		}
+		out, err = s.saveVersion(ctx, tx, id, actor.User, now)
+		return err
+	})
+	return out, err
+}
+
 // ArticleVersionInfo lists a saved version.
 type ArticleVersionInfo struct {
 	Version int           `json:"version"`

@@ -177,6 +177,17 @@ func TestArticleVersions(t *testing.T) {
 	if got := e.search("rejestracja psa w gminie", "").str("items.0.title"); got != "Rejestracja psa w gminie" {
 		t.Fatalf("search after update finds %q", got)
 	}
+	// Withdrawn: gone from searches, still there by id, as version 3.
+	e.refused(e.do(&e.consultant, "DELETE", "/api/v1/articles/"+id, nil), http.StatusForbidden, "forbidden")
+	r = e.must(e.do(&e.admin, "DELETE", "/api/v1/articles/"+id, nil), 200)
+	if r.num("version") != 3 || r.get("expired") != true || r.str("valid_to") != "2026-05-03" {
+		t.Fatalf("withdrawn: %s", r.Body)
+	}
+	if got := e.search("rejestracja psa w gminie", "").str("items.0.title"); got == "Rejestracja psa w gminie" {
+		t.Fatal("a withdrawn article is still found")
+	}
+	e.must(e.do(&e.consultant, "GET", "/api/v1/articles/"+id, nil), 200)
+	e.refused(e.do(&e.admin, "DELETE", "/api/v1/articles/999999", nil), http.StatusNotFound, "not_found")
 	// Field-level validation of all 26 fields' rules at once.
 	handlers := make([]string, 51)
 	for i := range handlers {
@@ -277,5 +288,25 @@ func TestOpenAPIDocument(t *testing.T) {
 		if !strings.Contains(doc, "\n  "+path+"\n") {
 			t.Errorf("the document does not describe %s", strings.TrimSuffix(path, ":"))
 		}
+	}
+}
+
+// SeedDemo twice writes nothing the second time.
+func TestSeedDemoIdempotent(t *testing.T) {
+	e := seeded(t)
+	count := func() (n [3]int) {
+		for i, q := range []string{`SELECT count(*) FROM articles`, `SELECT count(*) FROM tickets`, `SELECT count(*) FROM open311_clients`} {
+			if err := e.tx.QueryRow(e.ctx, q).Scan(&n[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return n
+	}
+	before := count()
+	if err := crm.SeedDemo(e.ctx, e.tx); err != nil {
+		t.Fatal(err)
+	}
+	if after := count(); after != before || before[0] < 30 || before[1] < 5 || before[2] != 1 {
+		t.Fatalf("articles, tickets, clients: %v then %v", before, after)
 	}
 }
