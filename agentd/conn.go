@@ -98,6 +98,7 @@ func (c *conn) kill(reason string) {
 	}
 	c.s.m.drops.WithLabelValues(reason).Inc()
 	c.s.log.Info("agent connection dropped", "reason", reason, "login", c.p.Login)
+	c.cancel() // a request waiting on the call side gives up
 	_ = c.ws.NetConn().Close()
 }
 

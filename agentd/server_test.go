@@ -431,6 +431,21 @@ func TestResume(t *testing.T) {
 	if n := metricValue(e.srv.m.resumes); n != 2 {
 		t.Fatalf("resumes: %v", n)
 	}
+	// A resume from another socket while the first is still open takes the session over (4000).
+	ws, _, err := e.raw(t, "anna", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := a.Done()
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"v":1,"type":"hello","id":"c1","data":{"protocol":1,"resume_token":"`+a.Welcome().ResumeToken+`"}}`))
+	_, b, err := ws.ReadMessage()
+	if err != nil || !strings.Contains(string(b), `"resumed":true`) {
+		t.Fatalf("takeover: %s %v", b, err)
+	}
+	<-done
+	if c, s := metricValue(e.srv.m.connected), metricValue(e.srv.m.sessions); c != 1 || s != 1 {
+		t.Fatalf("gauges: connected %v, sessions %v", c, s)
+	}
 	select {
 	case g := <-e.calls.gone:
 		t.Fatalf("agent gone: %v", g)

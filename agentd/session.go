@@ -101,6 +101,7 @@ func (ss *session) attach(c *conn, helloID string, resumed bool) bool {
 	_ = c.enqueue(protocol.Reply("", helloID, w))
 	s.m.connected.Inc()
 	if old != nil && old != c {
+		s.m.connected.Dec() // old is no longer the session's; its detach will not count it
 		old.close(protocol.CloseReplaced, "the session continues on another connection")
 	}
 	s.log.Info("agent connected", "agent", ss.agent, "login", ss.p.Login, "resumed", resumed, "session", ss.id)
