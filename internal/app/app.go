@@ -5,6 +5,7 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -22,13 +23,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"kontakt/agentd"
+	"kontakt/agentd/media"
 	"kontakt/internal/auth"
+	"kontakt/internal/center"
 	"kontakt/internal/config"
 	"kontakt/internal/crm"
 	"kontakt/internal/crm/open311"
 	"kontakt/internal/menus"
 	"kontakt/internal/store"
 	"kontakt/internal/switchboard"
+	"kontakt/ivr"
 	"kontakt/ivr/prompt"
 	"kontakt/recording"
 )
@@ -55,6 +60,9 @@ type App struct {
 	Auth     *auth.Service
 	CRM      *crm.Service
 	Archive  *recording.Archive
+	Center   *center.Center
+	Agents   *agentd.Server
+	media    *media.Engine
 	Renderer *prompt.Renderer
 	flow     switchboard.Flow
 	listener net.Listener
@@ -126,6 +134,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("recordings: %w", err)
 	}
+	if err := a.startAgents(); err != nil {
+		return err
+	}
 	if err := a.startIVR(ctx); err != nil {
 		return err
 	}
@@ -152,11 +163,30 @@ func (a *App) Start(ctx context.Context) (err error) {
 	go storage.Run(rctx, 5*time.Minute)
 	go a.Archive.RunDaily(rctx, hour, minute, storage)
 	go a.purgeSessions(rctx)
+	go a.Center.Run(rctx)
 	go func() {
 		defer close(a.runDone)
 		a.Board.Run(rctx)
 	}()
 	a.log.Info("kontakt started", "version", Version, "listen", l.Addr().String(), "ari", a.cfg.ARI.URL)
+	return nil
+}
+
+// startAgents builds the ACD coordinator, the WebRTC media engine and the agents' server.
+func (a *App) startAgents() error {
+	m := a.cfg.Media
+	eng, err := media.New(media.Config{UDPMux: m.UDPMux, PortMin: uint16(m.PortMin), PortMax: uint16(m.PortMax),
+		Networks: m.Networks, PublicIPs: m.PublicIPs, IncludeLoopback: m.IncludeLoopback, Logger: a.log})
+	if err != nil {
+		return fmt.Errorf("media: %w", err)
+	}
+	a.media = eng
+	a.cleanup = append(a.cleanup, func() { eng.Close() })
+	a.Center = center.New(center.Options{Queues: ivr.DefaultQueues(), WrapUp: a.cfg.ACD.WrapUp.D(), Ring: a.cfg.ACD.Ring.D(),
+		Users: a.Auth, CRM: a.CRM, Store: a.Store, Log: a.log})
+	a.Agents = agentd.NewServer(agentd.Options{Calls: a.Center, Media: eng, Log: a.log, Registerer: a.reg,
+		ServerName: "kontakt " + Version})
+	a.Center.SetAgents(a.Agents)
 	return nil
 }
 
@@ -176,7 +206,7 @@ func (a *App) startIVR(ctx context.Context) error {
 	}
 	if a.flow == nil {
 		a.Board.SetFlow(&switchboard.IVRFlow{MenuID: "19115", Menus: a.Menus, Speaker: r,
-			Tickets: switchboard.StoreLookup{Store: a.Store}, Router: switchboard.HoldRouter{}})
+			Tickets: switchboard.StoreLookup{Store: a.Store}, Router: a.Center})
 	}
 	return nil
 }
@@ -227,6 +257,9 @@ func (a *App) Stop(ctx context.Context, force bool) {
 			cancel()
 		}
 		fctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if a.Agents != nil {
+			a.Agents.Close(fctx)
+		}
 		a.Board.Force(fctx)
 		cancel()
 		wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -288,6 +321,8 @@ func (a *App) routes() http.Handler {
 	crm.NewHandler(a.CRM).Register(mux)
 	open311.NewHandler(a.CRM, open311.Options{Log: a.log}).Register(mux)
 	recording.NewHandler(a.Archive).Register(mux)
+	mux.Handle("GET /api/v1/agent/ws", a.Agents)
+	mux.Handle("/agent/", http.StripPrefix("/agent", a.Agents.UI()))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, indexPage, Version)
@@ -328,6 +363,26 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.code = code
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Hijack lets the agents' WebSocket upgrade through the measurement.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the connection cannot be taken over")
+	}
+	w.code = http.StatusSwitchingProtocols
+	return h.Hijack()
+}
+
+// Flush passes streaming (recordings) through.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func redact(u string) string {
 	if at := strings.LastIndex(u, "@"); at > 0 {

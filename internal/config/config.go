@@ -30,6 +30,10 @@ type Config struct {
 	ARI ARI `json:"ari"`
 	// Calls configures the call handling defaults.
 	Calls Calls `json:"calls"`
+	// Media configures the agents' WebRTC softphones.
+	Media Media `json:"media"`
+	// ACD configures call distribution.
+	ACD ACD `json:"acd"`
 	// Recording configures call recordings and retention.
 	Recording Recording `json:"recording"`
 	// Drain bounds the graceful shutdown.
@@ -80,6 +84,28 @@ type Calls struct {
 	ReconcileEvery Duration `json:"reconcile_every"`
 }
 
+// Media configures the agents' WebRTC softphones (ICE).
+type Media struct {
+	// UDPMux ("host:port") makes every agent's ICE share one UDP port; else PortMin–PortMax.
+	UDPMux  string `json:"udp_mux"`
+	PortMin int    `json:"port_min"`
+	PortMax int    `json:"port_max"`
+	// Networks restricts ICE candidates to these prefixes (e.g. "10.0.0.0/8"); empty: every
+	// non-loopback interface.
+	Networks []string `json:"networks"`
+	// PublicIPs are advertised instead of local addresses (a server behind 1:1 NAT).
+	PublicIPs []string `json:"public_ips"`
+	// IncludeLoopback also offers 127.0.0.1 (headless agents on the same machine).
+	IncludeLoopback bool `json:"include_loopback"`
+}
+
+// ACD configures call distribution.
+type ACD struct {
+	// WrapUp is the after-call work time; Ring the ring-no-answer limit of an offer.
+	WrapUp Duration `json:"wrap_up"`
+	Ring   Duration `json:"ring"`
+}
+
 // Recording configures call recordings, their archive and retention.
 type Recording struct {
 	// ArchiveDir keeps the recordings (YYYY/MM/DD/<call>-<leg>.wav).
@@ -119,6 +145,8 @@ func Default() Config {
 			MessagesDir:    "/var/spool/asterisk/kontakt-messages",
 			ReconcileEvery: Duration(30 * time.Second),
 		},
+		Media:     Media{PortMin: 40000, PortMax: 40999, IncludeLoopback: true},
+		ACD:       ACD{WrapUp: Duration(30 * time.Second), Ring: Duration(20 * time.Second)},
 		Recording: Recording{ArchiveDir: "/var/lib/kontakt/recordings", RetentionMonths: 6, PurgeAt: "03:30"},
 		Drain:     Drain{Timeout: Duration(10 * time.Minute)},
 		TimeZone:  "Europe/Warsaw",
@@ -409,6 +437,12 @@ func (c *Config) Validate() Problems {
 	}
 	if c.Calls.ReconcileEvery.D() < time.Second {
 		add("calls.reconcile_every", "must be at least 1s")
+	}
+	if c.Media.PortMin < 0 || c.Media.PortMax > 65535 || c.Media.PortMin > c.Media.PortMax {
+		add("media.port_min", "ports must satisfy 0 <= port_min <= port_max <= 65535")
+	}
+	if c.ACD.WrapUp.D() < 0 || c.ACD.Ring.D() < time.Second {
+		add("acd.ring", "ring must be at least 1s and wrap_up not negative")
 	}
 	if c.Recording.ArchiveDir == "" || !filepath.IsAbs(c.Recording.ArchiveDir) {
 		add("recording.archive_dir", "must be an absolute directory path")

@@ -10,6 +10,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -234,6 +237,9 @@ type Call struct {
 	// Await, for "await LABEL" steps, returns once the call (known by its reference) has reached
 	// LABEL on Kontakt's side — for example an IVR node — or ctx ends.
 	Await func(ctx context.Context, ref, label string) error
+	// Record records what the resident hears, from the answer on, into Asterisk's recording
+	// spool as <Result.Recording>.wav (tests check the other side's audio with it).
+	Record bool
 }
 
 // Result is what the resident observed.
@@ -245,6 +251,7 @@ type Result struct {
 	HungUpBy   string        // "resident" or "kontakt"
 	Duration   time.Duration // from answer to end
 	DTMFHeard  string        // DTMF the resident received
+	Recording  string        // with Call.Record: the recording's name in Asterisk's spool
 }
 
 // Place makes one call and returns when it has ended.
@@ -302,6 +309,21 @@ func (c *Client) Place(ctx context.Context, call Call) (Result, error) {
 	}
 	answered := time.Now()
 	ended := false
+	if call.Record {
+		// A channel that records cannot play (the resident's tones): record a snoop instead. On
+		// the resident's Local channel what the resident hears is read from it ("in"); what it
+		// plays is written to it ("out").
+		res.Recording = "res-" + ref
+		snoop, err := c.ari.Channel().Snoop(key, "res-snoop-"+ref, &ari.SnoopOptions{App: c.app, Spy: ari.DirectionIn})
+		if err == nil {
+			_, err = c.ari.Channel().Record(snoop.Key(), res.Recording, &ari.RecordingOptions{Format: "wav", Exists: "overwrite",
+				MaxDuration: 10 * time.Minute})
+		}
+		if err != nil {
+			hangup()
+			return res, fmt.Errorf("resident: record: %w", err)
+		}
+	}
 	// gone drains events until the deadline; it reports whether Kontakt ended the call.
 	waitUntil := func(deadline <-chan time.Time) (bool, error) {
 		for {
@@ -333,7 +355,10 @@ func (c *Client) Place(ctx context.Context, call Call) (Result, error) {
 				ended, err = waitUntil(time.After(time.Duration(len(st.DTMF)) * 200 * time.Millisecond))
 			}
 		case StepTone:
-			_, err = c.ari.Channel().Play(key, "res-tone-"+newRef(), fmt.Sprintf("tone:%d/%d", st.Freq, st.Wait.Milliseconds()))
+			var file string
+			if file, err = toneFile(st.Freq, st.Wait); err == nil {
+				_, err = c.ari.Channel().Play(key, "res-tone-"+newRef(), "sound:"+strings.TrimSuffix(file, ".wav"))
+			}
 			if err == nil {
 				ended, err = waitUntil(time.After(st.Wait))
 			}
@@ -384,6 +409,22 @@ func (c *Client) Place(ctx context.Context, call Call) (Result, error) {
 	}
 	res.Duration = time.Since(answered)
 	return res, nil
+}
+
+// toneFile renders a sine tone as an 8 kHz 16-bit WAV with sox (once per frequency and length).
+// Asterisk 16 refuses ad-hoc frequencies in tone: URIs, so the resident plays a file.
+func toneFile(hz int, d time.Duration) (string, error) {
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("kontakt-tone-%d-%d.wav", hz, d.Milliseconds()))
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	tmp := fmt.Sprintf("%s.%s.wav", strings.TrimSuffix(path, ".wav"), newRef())
+	out, err := exec.Command("sox", "-n", "-r", "8000", "-c", "1", "-b", "16", tmp, "synth",
+		fmt.Sprintf("%.3f", d.Seconds()), "sine", strconv.Itoa(hz), "vol", "0.5").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("sox: %v: %s", err, out)
+	}
+	return path, os.Rename(tmp, path)
 }
 
 func newRef() string {

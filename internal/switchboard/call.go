@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/CyCoreSystems/ari/v5"
@@ -40,6 +41,7 @@ type Call struct {
 	log      *slog.Logger
 	adopted  bool
 	bridgeID string
+	agentLeg string // the agent's externalMedia channel, while connected
 	seq      int
 	gone     bool
 	lost     bool // gone without Kontakt hearing how
@@ -47,6 +49,13 @@ type Call struct {
 	byUs     bool
 	prompted bool
 	pending  []Event // events taken from the mailbox, not yet returned by Next
+	pathMu   sync.Mutex
+	path     []PathStep
+}
+
+// PathStep is one IVR node the call passed, with the keys pressed there.
+type PathStep struct {
+	Node, Kind, Digits string
 }
 
 func newCall(s *Switchboard, ch ari.ChannelData, adopted bool) *Call {
@@ -71,8 +80,33 @@ func (c *Call) Ticket(ctx context.Context) (store.Ticket, error) {
 	}
 }
 
+// Post hands the call's goroutine one of Kontakt's own events (from any goroutine); Next
+// returns it as an Event of Type "kontakt" with the data.
+func (c *Call) Post(data any) { c.mb.put(Event{Type: "kontakt", Data: data}) }
+
+// IVRPath returns the nodes the call has passed so far (safe from any goroutine).
+func (c *Call) IVRPath() []PathStep {
+	c.pathMu.Lock()
+	defer c.pathMu.Unlock()
+	return append([]PathStep(nil), c.path...)
+}
+
 // Record appends an event to the call's history.
 func (c *Call) Record(t EventType, data map[string]any) {
+	switch t {
+	case EvIVRNode:
+		c.pathMu.Lock()
+		c.path = append(c.path, PathStep{Node: fmt.Sprint(data["node"]), Kind: fmt.Sprint(data["kind"])})
+		c.pathMu.Unlock()
+	case EvIVRDigit:
+		if ig, _ := data["ignored"].(bool); !ig {
+			c.pathMu.Lock()
+			if n := len(c.path); n > 0 {
+				c.path[n-1].Digits += fmt.Sprint(data["digit"])
+			}
+			c.pathMu.Unlock()
+		}
+	}
 	c.seq++
 	c.journal.event(store.CallEvent{Seq: c.seq, At: time.Now(), Type: string(t), Data: data})
 }
@@ -113,6 +147,7 @@ func (c *Call) run(ctx context.Context) {
 			outcome = OutcomeFailed
 		}
 	}
+	c.DisconnectAgent()
 	if !c.gone {
 		c.hangup()
 	}

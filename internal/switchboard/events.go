@@ -15,6 +15,8 @@ type Event struct {
 	// ARI is the decoded event, nil for an opaque one.
 	ARI ari.Event
 	Raw json.RawMessage
+	// Data is set on Kontakt's own events (Type "kontakt"), posted to a call with Call.Post.
+	Data any
 }
 
 // decodeEvent decodes one websocket message. Only malformed JSON or a message without a type

@@ -63,4 +63,10 @@ const (
 	EvCallbackRequested EventType = "callback_requested" // the caller asked to be called back
 	EvRouted            EventType = "routed"             // the menu handed the call to a queue
 	EvQueued            EventType = "queued"             // the call waits in a queue
+	EvOffered           EventType = "offered"            // the call was offered to an agent
+	EvOfferCancelled    EventType = "offer_cancelled"    // the offer was withdrawn (no answer, declined)
+	EvAgentConnected    EventType = "agent_connected"    // the caller is talking with an agent
+	EvAgentMedia        EventType = "agent_media"        // the agent leg's packet counts when it ended
+	EvHeld              EventType = "held"               // the agent put the caller on hold
+	EvResumed           EventType = "resumed"            // the agent took the caller off hold
 )

@@ -1,0 +1,637 @@
+// Package center is the contact center's coordinator: it owns the ACD engine (the single writer
+// of its decisions, on one goroutine), takes the calls the IVR routes to a queue, offers them to
+// agents through agentd with the screen-pop, and connects the caller with the agent who accepts
+// (an externalMedia channel toward the agent's WebRTC relay leg) — ring-no-answer, wrap-up and
+// the agents' states included.
+package center
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"kontakt/acd"
+	"kontakt/agentd"
+	"kontakt/agentd/media"
+	"kontakt/agentd/protocol"
+	"kontakt/internal/auth"
+	"kontakt/internal/crm"
+	"kontakt/internal/store"
+	"kontakt/internal/switchboard"
+	"kontakt/internal/ticket"
+	"kontakt/ivr"
+)
+
+// Users tells the center who an agent is (their roles decide their queues).
+type Users interface {
+	UserByID(ctx context.Context, id int64) (auth.User, error)
+}
+
+// Options configure a Center.
+type Options struct {
+	Queues    []string      // the consultants' queues (the menu's); "broker" and "supervisor" are added
+	WrapUp    time.Duration // after-call work (default 30 s)
+	Ring      time.Duration // ring-no-answer limit of an offer (default 20 s)
+	Users     Users
+	CRM       *crm.Service
+	Store     *store.Store
+	Log       *slog.Logger
+	Languages []string // the languages agents speak (default pl, en, uk)
+}
+
+// Center coordinates calls, the ACD and agents.
+type Center struct {
+	o      Options
+	eng    *acd.Engine
+	agents *agentd.Server
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	inbox  []func()
+	signal chan struct{}
+
+	// owned by the loop goroutine
+	calls      map[acd.CallID]*entry
+	configured map[acd.AgentID]bool
+	onCall     map[acd.AgentID]acd.CallID
+}
+
+// entry is a call waiting in, or connected through, the ACD.
+type entry struct {
+	call    *switchboard.Call
+	route   ivr.Route
+	arrived time.Time
+	pop     protocol.Offer
+	agent   acd.AgentID // offered to or connected with
+}
+
+// New returns a center; SetAgents must be called before Run.
+func New(o Options) *Center {
+	if o.WrapUp == 0 {
+		o.WrapUp = 30 * time.Second
+	}
+	if o.Ring == 0 {
+		o.Ring = 20 * time.Second
+	}
+	if len(o.Languages) == 0 {
+		o.Languages = []string{"pl", "en", "uk"}
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	c := &Center{o: o, eng: acd.New(acd.Options{PauseReasons: []string{"break", "lunch", "training", "back_office", "sign_in"},
+		RingTimeout: o.Ring}), log: o.Log.With("component", "center"), signal: make(chan struct{}, 1),
+		calls: map[acd.CallID]*entry{}, configured: map[acd.AgentID]bool{}, onCall: map[acd.AgentID]acd.CallID{}}
+	now := time.Now()
+	for _, q := range append(append([]string{}, o.Queues...), "broker", "supervisor") {
+		c.eng.Step(now, acd.ConfigureQueue{Queue: acd.QueueConfig{ID: acd.QueueID(q),
+			Skills: []acd.SkillLevel{{Skill: q, Level: 1}}, WrapUp: o.WrapUp, RingTimeout: o.Ring}})
+	}
+	return c
+}
+
+// SetAgents gives the center the agents' server (built with the center as its Calls).
+func (c *Center) SetAgents(s *agentd.Server) { c.agents = s }
+
+// Engine gives read access for explanations and statistics (call only from Do).
+func (c *Center) Do(f func(e *acd.Engine)) {
+	done := make(chan struct{})
+	c.post(func() { f(c.eng); close(done) })
+	<-done
+}
+
+// post runs f on the loop goroutine.
+func (c *Center) post(f func()) {
+	c.mu.Lock()
+	c.inbox = append(c.inbox, f)
+	c.mu.Unlock()
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
+// Run is the loop: events in order, and the engine's timers.
+func (c *Center) Run(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		c.mu.Lock()
+		work := c.inbox
+		c.inbox = nil
+		c.mu.Unlock()
+		for _, f := range work {
+			f()
+		}
+		if len(work) > 0 {
+			continue
+		}
+		wait := time.Hour
+		if d, ok := c.eng.NextDeadline(); ok {
+			wait = max(time.Until(d), 0)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.signal:
+		case <-timer.C:
+			c.step(acd.Tick{})
+		}
+		timer.Stop()
+	}
+}
+
+// step feeds the engine one event and performs its actions (loop goroutine only).
+func (c *Center) step(ev acd.Event) []acd.Action {
+	acts := c.eng.Step(time.Now(), ev)
+	out := append([]acd.Action(nil), acts...)
+	for _, a := range out {
+		c.perform(a)
+	}
+	return out
+}
+
+func (c *Center) perform(a acd.Action) {
+	switch a.Kind {
+	case acd.ActOffer:
+		e := c.calls[a.Call]
+		if e == nil {
+			return
+		}
+		e.agent = a.Agent
+		o := e.pop
+		o.OfferID = newOfferID()
+		o.ExpiresAt = a.At.Add(c.o.Ring)
+		o.WaitedMS = a.At.Sub(e.arrived).Milliseconds()
+		o.Queue = string(a.Queue)
+		e.call.Record(switchboard.EvOffered, map[string]any{"agent": string(a.Agent), "queue": string(a.Queue)})
+		if err := c.agents.Offer(agentd.AgentID(a.Agent), o); err != nil {
+			c.log.Warn("offer not delivered; declining", "agent", a.Agent, "call", a.Call, "err", err)
+			go c.post(func() { c.step(acd.OfferDeclined{Call: a.Call, Agent: a.Agent}) })
+		}
+	case acd.ActCancelOffer:
+		c.agents.CancelOffer(agentd.AgentID(a.Agent), agentd.CallID(a.Call), a.Reason)
+		if e := c.calls[a.Call]; e != nil {
+			e.agent = ""
+			e.call.Record(switchboard.EvOfferCancelled, map[string]any{"agent": string(a.Agent), "reason": a.Reason})
+		}
+	case acd.ActAgentState:
+		st, reason := agentState(a.State), a.Reason
+		c.agents.StateChanged(agentd.AgentID(a.Agent), st, reason, a.At)
+		if a.State == acd.AgentWrapUp {
+			if call, ok := c.onCall[a.Agent]; ok {
+				c.agents.WrapupStarted(agentd.AgentID(a.Agent), agentd.CallID(call), a.At.Add(c.o.WrapUp))
+			}
+		}
+		if a.State == acd.AgentAvailable || a.State == acd.AgentPaused || a.State == acd.AgentOffline {
+			if call, ok := c.onCall[a.Agent]; ok {
+				delete(c.onCall, a.Agent)
+				c.agents.WrapupEnded(agentd.AgentID(a.Agent), agentd.CallID(call), "timeout")
+			}
+		}
+	case acd.ActReject, acd.ActCallbackFailed:
+		if e := c.calls[a.Call]; e != nil {
+			e.call.Post(endCall{reason: a.Reason})
+		}
+	case acd.ActInvalid:
+		c.log.Debug("acd refused an event", "call", a.Call, "agent", a.Agent, "reason", a.Reason)
+	}
+}
+
+func agentState(s acd.AgentState) protocol.AgentState {
+	switch s {
+	case acd.AgentAvailable:
+		return protocol.StateAvailable
+	case acd.AgentReserved:
+		return protocol.StateOffered
+	case acd.AgentOnCall:
+		return protocol.StateOnCall
+	case acd.AgentWrapUp:
+		return protocol.StateWrapup
+	case acd.AgentPaused:
+		return protocol.StatePaused
+	default:
+		return protocol.StateOffline
+	}
+}
+
+var offerSeq struct {
+	sync.Mutex
+	n int
+}
+
+func newOfferID() string {
+	offerSeq.Lock()
+	defer offerSeq.Unlock()
+	offerSeq.n++
+	return "o-" + strconv.Itoa(offerSeq.n)
+}
+
+// Messages posted to a call's goroutine.
+type (
+	connectAgent struct {
+		agent acd.AgentID
+		done  chan error
+	}
+	endCall   struct{ reason string }
+	holdCall  struct{ on bool }
+	dtmfCall  struct{ digits string }
+	muteAgent struct{ on bool }
+)
+
+// Route implements switchboard.Router: the call waits in the queue with music until an agent
+// takes it, then talks with the agent until one of them hangs up.
+func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route) (switchboard.Outcome, error) {
+	id := acd.CallID(call.ID)
+	e := &entry{call: call, route: r, arrived: time.Now(), pop: c.screenPop(ctx, call, r)}
+	call.Record(switchboard.EvQueued, map[string]any{"queue": r.Queue, "language": string(r.Language)})
+	c.post(func() {
+		c.calls[id] = e
+		c.step(acd.CallArrived{Call: id, Queue: acd.QueueID(r.Queue), Language: string(r.Language), Priority: r.Priority})
+	})
+	if err := call.StartMOH(""); err != nil {
+		c.post(func() { c.step(acd.CallEnded{Call: id}); delete(c.calls, id) })
+		return switchboard.OutcomeUnknown, err
+	}
+	var agent acd.AgentID
+	var leg *media.Leg
+	finish := func(reason string) {
+		if leg != nil {
+			st := leg.Stats()
+			call.Record(switchboard.EvAgentMedia, map[string]any{"to_agent_packets": st.ToAgent.Packets,
+				"from_agent_packets": st.FromAgent.Packets, "dropped": st.Dropped})
+			leg.Detach()
+		}
+		a := agent
+		c.post(func() {
+			c.step(acd.CallEnded{Call: id})
+			delete(c.calls, id)
+			if a != "" {
+				c.agents.CallEnded(agentd.AgentID(a), agentd.CallID(id), reason)
+			}
+		})
+	}
+	for {
+		ev, err := call.Next(ctx)
+		if err != nil {
+			finish("caller_hangup")
+			if agent != "" && errors.Is(err, switchboard.ErrHangup) {
+				return switchboard.OutcomeAnswered, nil
+			}
+			return switchboard.OutcomeUnknown, err
+		}
+		switch m := ev.Data.(type) {
+		case connectAgent:
+			sess, ok := c.agents.Media(agentd.AgentID(m.agent))
+			if !ok {
+				m.done <- fmt.Errorf("the agent's softphone is not connected")
+				continue
+			}
+			l, err := sess.Attach(ctx, nil)
+			if err != nil {
+				m.done <- err
+				continue
+			}
+			if _, err := call.ConnectAgent(ctx, l); err != nil {
+				l.Detach()
+				m.done <- err
+				if errors.Is(err, switchboard.ErrHangup) {
+					finish("caller_hangup")
+					return switchboard.OutcomeUnknown, err
+				}
+				continue
+			}
+			agent, leg = m.agent, l
+			call.Record(switchboard.EvAgentConnected, map[string]any{"agent": string(m.agent)})
+			m.done <- nil
+		case endCall:
+			finish(m.reason)
+			if agent != "" {
+				return switchboard.OutcomeAnswered, nil
+			}
+			return switchboard.OutcomeFailed, fmt.Errorf("the queue refused the call: %s", m.reason)
+		case holdCall:
+			if m.on {
+				call.StartMOH("")
+				call.Record(switchboard.EvHeld, nil)
+			} else {
+				call.StopMOH()
+				call.Record(switchboard.EvResumed, nil)
+			}
+		case dtmfCall:
+			call.SendDTMF(m.digits)
+		case muteAgent:
+			if leg != nil {
+				leg.SetMuted(m.on)
+			}
+		}
+	}
+}
+
+// screenPop builds the offer's screen-pop: the call's ticket, the caller's recent tickets and
+// suggested articles (one database round trip), and the IVR path.
+func (c *Center) screenPop(ctx context.Context, call *switchboard.Call, r ivr.Route) protocol.Offer {
+	o := protocol.Offer{CallID: string(call.ID), Queue: r.Queue, Language: string(r.Language),
+		Caller:        protocol.Caller{Number: call.Caller, Withheld: call.Caller == ""},
+		RecentTickets: []protocol.TicketSummary{}, Articles: []protocol.Article{}, IVRPath: []protocol.IVRStep{}}
+	for _, p := range call.IVRPath() {
+		o.IVRPath = append(o.IVRPath, protocol.IVRStep{Node: p.Node, Label: p.Kind, Digits: p.Digits})
+	}
+	tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	t, err := call.Ticket(tctx)
+	if err != nil {
+		return o
+	}
+	o.Ticket = protocol.Ticket{Number: t.Number, Kind: protocol.TicketKind(t.Kind), Status: t.Status, Channel: t.Channel,
+		Category: t.Category, Unit: t.Unit, Summary: t.Description, CreatedAt: t.CreatedAt}
+	if c.o.CRM == nil {
+		return o
+	}
+	pop, err := c.o.CRM.ScreenPop(tctx, ticket.ID(t.ID), call.Caller)
+	if err != nil {
+		c.log.Warn("screen-pop query failed", "err", err)
+		return o
+	}
+	for _, rt := range pop.Recent {
+		o.RecentTickets = append(o.RecentTickets, protocol.TicketSummary{Number: rt.Number.String(), Kind: protocol.TicketKind(rt.Kind.String()),
+			Status: rt.Status.String(), Category: rt.Category, Summary: rt.Description, CreatedAt: rt.Registered})
+	}
+	for _, a := range pop.Articles {
+		o.Articles = append(o.Articles, protocol.Article{ID: strconv.FormatInt(a.ID, 10), Title: a.Title})
+	}
+	return o
+}
+
+// ---- agentd.Calls: what agents ask for (called on the agents' connection goroutines) ----
+
+// SetState implements agentd.Calls.
+func (c *Center) SetState(ctx context.Context, agent agentd.AgentID, state protocol.AgentState, reason string) error {
+	cfg, err := c.agentConfig(ctx, agent)
+	if err != nil {
+		return err
+	}
+	done := make(chan []acd.Action, 1)
+	c.post(func() {
+		a := acd.AgentID(agent)
+		if !c.configured[a] {
+			c.step(acd.ConfigureAgent{Agent: cfg})
+			c.configured[a] = true
+		}
+		var acts []acd.Action
+		switch state {
+		case protocol.StateAvailable:
+			acts = c.step(acd.AgentReady{Agent: a})
+		case protocol.StatePaused:
+			acts = c.step(acd.AgentPause{Agent: a, Reason: reason})
+		default:
+			acts = c.step(acd.AgentLogout{Agent: a})
+		}
+		done <- acts
+	})
+	for _, a := range <-done {
+		if a.Kind == acd.ActInvalid && a.Agent == acd.AgentID(agent) {
+			return &protocol.Error{Code: "conflict", Message: a.Reason}
+		}
+	}
+	return nil
+}
+
+func (c *Center) agentConfig(ctx context.Context, agent agentd.AgentID) (acd.AgentConfig, error) {
+	cfg := acd.AgentConfig{ID: acd.AgentID(agent), Languages: c.o.Languages}
+	id, err := strconv.ParseInt(strings.TrimPrefix(string(agent), "u-"), 10, 64)
+	if err != nil || c.o.Users == nil {
+		return cfg, fmt.Errorf("unknown agent %q", agent)
+	}
+	u, err := c.o.Users.UserByID(ctx, id)
+	if err != nil {
+		return cfg, err
+	}
+	has := func(r auth.Role) bool { return auth.Principal{Roles: u.Roles}.Has(r) }
+	if has(auth.RoleConsultant) || has(auth.RoleBroker) {
+		for _, q := range c.o.Queues {
+			cfg.Queues = append(cfg.Queues, acd.QueueID(q))
+			cfg.Skills = append(cfg.Skills, acd.SkillLevel{Skill: q, Level: 3})
+		}
+	}
+	if has(auth.RoleBroker) {
+		cfg.Queues = append(cfg.Queues, "broker")
+		cfg.Skills = append(cfg.Skills, acd.SkillLevel{Skill: "broker", Level: 3})
+	}
+	if has(auth.RoleSupervisor) {
+		cfg.Queues = append(cfg.Queues, "supervisor")
+		cfg.Skills = append(cfg.Skills, acd.SkillLevel{Skill: "supervisor", Level: 3})
+	}
+	return cfg, nil
+}
+
+// Accept implements agentd.Calls: the ACD confirms, then the call's goroutine connects the
+// caller with the agent's softphone and the agent gets call.connected.
+func (c *Center) Accept(ctx context.Context, agent agentd.AgentID, call agentd.CallID) error {
+	type res struct {
+		e   *entry
+		err error
+	}
+	done := make(chan res, 1)
+	c.post(func() {
+		e := c.calls[acd.CallID(call)]
+		if e == nil || e.agent != acd.AgentID(agent) {
+			done <- res{err: &protocol.Error{Code: "not_found", Message: "this call is no longer offered to you"}}
+			return
+		}
+		for _, a := range c.step(acd.OfferAccepted{Call: acd.CallID(call), Agent: acd.AgentID(agent)}) {
+			if a.Kind == acd.ActInvalid {
+				done <- res{err: &protocol.Error{Code: "conflict", Message: a.Reason}}
+				return
+			}
+		}
+		c.onCall[acd.AgentID(agent)] = acd.CallID(call)
+		done <- res{e: e}
+	})
+	r := <-done
+	if r.err != nil {
+		return r.err
+	}
+	go func() {
+		connected := make(chan error, 1)
+		r.e.call.Post(connectAgent{agent: acd.AgentID(agent), done: connected})
+		if err := <-connected; err != nil {
+			c.log.Warn("connecting the agent failed", "agent", agent, "call", call, "err", err)
+			r.e.call.Post(endCall{reason: "media_failed"})
+			return
+		}
+		c.agents.CallConnected(agent, call)
+	}()
+	return nil
+}
+
+// Reject implements agentd.Calls.
+func (c *Center) Reject(ctx context.Context, agent agentd.AgentID, call agentd.CallID, reason string) error {
+	c.post(func() { c.step(acd.OfferDeclined{Call: acd.CallID(call), Agent: acd.AgentID(agent)}) })
+	return nil
+}
+
+// withCall posts msg to the call the agent is connected with.
+func (c *Center) withCall(agent agentd.AgentID, call agentd.CallID, msg any) error {
+	done := make(chan *entry, 1)
+	c.post(func() {
+		e := c.calls[acd.CallID(call)]
+		if e == nil || e.agent != acd.AgentID(agent) {
+			done <- nil
+			return
+		}
+		done <- e
+	})
+	e := <-done
+	if e == nil {
+		return &protocol.Error{Code: "not_found", Message: "you are not connected with this call"}
+	}
+	e.call.Post(msg)
+	return nil
+}
+
+// Hangup implements agentd.Calls.
+func (c *Center) Hangup(ctx context.Context, agent agentd.AgentID, call agentd.CallID, reason string) error {
+	return c.withCall(agent, call, endCall{reason: reason})
+}
+
+// Hold implements agentd.Calls.
+func (c *Center) Hold(ctx context.Context, agent agentd.AgentID, call agentd.CallID) error {
+	if err := c.withCall(agent, call, holdCall{on: true}); err != nil {
+		return err
+	}
+	return c.agents.CallHeld(agent, call)
+}
+
+// Resume implements agentd.Calls.
+func (c *Center) Resume(ctx context.Context, agent agentd.AgentID, call agentd.CallID) error {
+	if err := c.withCall(agent, call, holdCall{on: false}); err != nil {
+		return err
+	}
+	return c.agents.CallResumed(agent, call)
+}
+
+// Mute implements agentd.Calls.
+func (c *Center) Mute(ctx context.Context, agent agentd.AgentID, call agentd.CallID, on bool) error {
+	return c.withCall(agent, call, muteAgent{on: on})
+}
+
+// DTMF implements agentd.Calls.
+func (c *Center) DTMF(ctx context.Context, agent agentd.AgentID, call agentd.CallID, digits string) error {
+	return c.withCall(agent, call, dtmfCall{digits: digits})
+}
+
+// Transfer implements agentd.Calls. Transfers between queues come with the escalation work;
+// until then the agent is told it is unavailable.
+func (c *Center) Transfer(ctx context.Context, agent agentd.AgentID, call agentd.CallID, queue, note string) error {
+	return &protocol.Error{Code: "unavailable", Message: "transfer to another queue is not available yet"}
+}
+
+// WrapUp implements agentd.Calls: the consultant's classification, forwarding, notes and the
+// articles used go on the call's ticket through the ticket lifecycle rules (as the consultant),
+// and the agent is available again.
+func (c *Center) WrapUp(ctx context.Context, agent agentd.AgentID, call agentd.CallID, w protocol.WrapupSubmit) error {
+	if err := c.recordWrapUp(ctx, agent, call, w); err != nil {
+		return err
+	}
+	c.post(func() {
+		delete(c.onCall, acd.AgentID(agent))
+		c.step(acd.AgentReady{Agent: acd.AgentID(agent)})
+	})
+	return nil
+}
+
+func (c *Center) recordWrapUp(ctx context.Context, agent agentd.AgentID, call agentd.CallID, w protocol.WrapupSubmit) error {
+	if c.o.CRM == nil || c.o.Store == nil || c.o.Users == nil {
+		return nil
+	}
+	id, err := strconv.ParseInt(strings.TrimPrefix(string(agent), "u-"), 10, 64)
+	if err != nil {
+		return &protocol.Error{Code: "forbidden", Message: "unknown agent"}
+	}
+	u, err := c.o.Users.UserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	actor, err := c.o.CRM.Actor(ctx, auth.Principal{UserID: u.ID, Login: u.Login, Name: u.Name, Roles: u.Roles, Unit: u.Unit})
+	if err != nil {
+		return err
+	}
+	cl, err := c.o.Store.Call(ctx, store.CallID(call))
+	if err != nil {
+		return err
+	}
+	refuse := func(err error) error {
+		var ve *crm.ValidationError
+		var te *ticket.Error
+		if errors.As(err, &ve) || errors.As(err, &te) {
+			return &protocol.Error{Code: "invalid_field", Message: err.Error()}
+		}
+		return err
+	}
+	tid := ticket.ID(cl.TicketID)
+	if w.Link != nil {
+		n, err := ticket.ParseNumber(w.Link.Number)
+		if err != nil {
+			return &protocol.Error{Code: "invalid_field", Field: "data.link.number", Message: err.Error()}
+		}
+		into, err := c.o.CRM.TicketByNumber(ctx, actor, n)
+		if err != nil {
+			return refuse(err)
+		}
+		if _, err := c.o.CRM.Link(ctx, actor, tid, into.ID); err != nil {
+			return refuse(err)
+		}
+		return nil
+	}
+	up := w.Update
+	if up == nil {
+		return nil
+	}
+	kind, err := ticket.ParseKind(string(up.Kind))
+	if err != nil {
+		return &protocol.Error{Code: "invalid_field", Field: "data.update.kind", Message: err.Error()}
+	}
+	if _, err := c.o.CRM.Act(ctx, actor, tid, crm.ActionRequest{Action: ticket.ActionClassify, Kind: kind, Category: up.Category}); err != nil {
+		return refuse(err)
+	}
+	if up.Notes != "" {
+		if _, err := c.o.CRM.Act(ctx, actor, tid, crm.ActionRequest{Action: ticket.ActionAddNote, Note: up.Notes, Text: up.Notes}); err != nil {
+			return refuse(err)
+		}
+	}
+	for _, a := range up.Articles {
+		aid, err := strconv.ParseInt(a, 10, 64)
+		if err != nil {
+			continue
+		}
+		if err := c.o.CRM.UseArticle(ctx, actor, tid, aid); err != nil {
+			return refuse(err)
+		}
+	}
+	if up.Unit != "" {
+		if _, err := c.o.CRM.Act(ctx, actor, tid, crm.ActionRequest{Action: ticket.ActionForward, Unit: up.Unit, Note: up.Notes}); err != nil {
+			return refuse(err)
+		}
+	}
+	return nil
+}
+
+// AgentGone implements agentd.Calls.
+func (c *Center) AgentGone(agent agentd.AgentID, reason string) {
+	c.post(func() {
+		if call, ok := c.onCall[acd.AgentID(agent)]; ok {
+			if e := c.calls[call]; e != nil {
+				e.call.Post(endCall{reason: "agent_gone"})
+			}
+			delete(c.onCall, acd.AgentID(agent))
+		}
+		c.step(acd.AgentLogout{Agent: acd.AgentID(agent)})
+	})
+}

@@ -1,0 +1,114 @@
+package switchboard
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v5"
+)
+
+// Media is an agent's media leg for one call: the relay's UDP socket that Asterisk's
+// externalMedia channel sends to, and where Asterisk's side is once known.
+type Media interface {
+	LocalAddr() *net.UDPAddr
+	SetRemote(*net.UDPAddr)
+}
+
+// ConnectAgent bridges the caller with an agent: an externalMedia channel (RTP, PCMU, no
+// transcoding) toward the agent's relay leg joins the call's bridge, and music on hold stops.
+// It returns the externalMedia channel's id.
+func (c *Call) ConnectAgent(ctx context.Context, leg Media) (string, error) {
+	if err := c.check(ctx); err != nil {
+		return "", err
+	}
+	id := ownPrefix + "x-" + newID()
+	c.sb.register(c, ari.ChannelKey+":"+id)
+	t := time.Now()
+	_, err := c.sb.ari.Channel().ExternalMedia(nil, ari.ExternalMediaOptions{
+		ChannelID: id, App: c.sb.o.ARI.App, ExternalHost: leg.LocalAddr().String(),
+		Encapsulation: "rtp", Transport: "udp", ConnectionType: "client", Format: "ulaw", Direction: "both",
+	})
+	c.sb.m.observe("external_media", t)
+	if err != nil {
+		return "", c.fail("external media", err)
+	}
+	c.agentLeg = id
+	key := ari.NewKey(ari.ChannelKey, id)
+	host, err := c.sb.ari.Channel().GetVariable(key, "UNICASTRTP_LOCAL_ADDRESS")
+	if err != nil {
+		return id, fmt.Errorf("external media address: %w", err)
+	}
+	port, err := c.sb.ari.Channel().GetVariable(key, "UNICASTRTP_LOCAL_PORT")
+	if err != nil {
+		return id, fmt.Errorf("external media port: %w", err)
+	}
+	p, _ := strconv.Atoi(port)
+	ip := net.ParseIP(host)
+	if ip == nil || ip.IsUnspecified() {
+		// Asterisk's RTP socket is bound to every address (rtp.conf has no bindaddr); it sends
+		// to external_host from the address that routes there: the relay's own.
+		ip = leg.LocalAddr().IP
+	}
+	c.log.Debug("agent media connected", "external_media", id, "asterisk_rtp", net.JoinHostPort(ip.String(), port), "relay", leg.LocalAddr())
+	leg.SetRemote(&net.UDPAddr{IP: ip, Port: p})
+	t = time.Now()
+	err = c.sb.ari.Bridge().AddChannel(ari.NewKey(ari.BridgeKey, c.bridgeID), id)
+	c.sb.m.observe("bridge_add", t)
+	if err != nil {
+		return id, c.fail("add agent to bridge", err)
+	}
+	c.StopMOH()
+	return id, nil
+}
+
+// DisconnectAgent hangs up the agent's externalMedia channel (Asterisk keeps it up forever
+// otherwise: it has no RTP timeout).
+func (c *Call) DisconnectAgent() {
+	if c.agentLeg == "" {
+		return
+	}
+	id := c.agentLeg
+	c.agentLeg = ""
+	t := time.Now()
+	err := c.sb.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, id), "normal")
+	c.sb.m.observe("hangup", t)
+	if err != nil && !isNotFound(err) {
+		c.log.Warn("agent leg hangup failed", "channel", id, "err", err)
+	}
+	c.sb.unregister(ari.ChannelKey + ":" + id)
+}
+
+// StartMOH plays music on hold to the caller.
+func (c *Call) StartMOH(class string) error {
+	if class == "" {
+		class = "default"
+	}
+	t := time.Now()
+	err := c.sb.ari.Channel().MOH(ari.NewKey(ari.ChannelKey, c.ChannelID), class)
+	c.sb.m.observe("moh", t)
+	if err != nil {
+		return c.fail("music on hold", err)
+	}
+	return nil
+}
+
+// StopMOH stops music on hold.
+func (c *Call) StopMOH() {
+	t := time.Now()
+	err := c.sb.ari.Channel().StopMOH(ari.NewKey(ari.ChannelKey, c.ChannelID))
+	c.sb.m.observe("moh_stop", t)
+	if err != nil && !isNotFound(err) {
+		c.log.Debug("stop music on hold", "err", err)
+	}
+}
+
+// SendDTMF sends digits to the caller.
+func (c *Call) SendDTMF(digits string) error {
+	t := time.Now()
+	err := c.sb.ari.Channel().SendDTMF(ari.NewKey(ari.ChannelKey, c.ChannelID), digits, &ari.DTMFOptions{Duration: 100 * time.Millisecond, Between: 100 * time.Millisecond})
+	c.sb.m.observe("dtmf", t)
+	return err
+}

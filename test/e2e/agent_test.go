@@ -1,0 +1,184 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"kontakt/agentd/agent"
+	"kontakt/agentd/media"
+	"kontakt/agentd/media/tone"
+	"kontakt/agentd/protocol"
+	"kontakt/internal/app"
+	"kontakt/internal/auth"
+	"kontakt/internal/resident"
+)
+
+// shortMenu greets and routes every caller to the roads queue.
+const shortMenu = `{"format": 1, "id": "19115", "languages": ["pl", "en", "uk"], "default_language": "pl", "start": "hello",
+ "nodes": {"hello": {"kind": "play", "prompt": {"pl": "Dzień dobry.", "en": "Hello.", "uk": "Добрий день."}, "next": "roads"},
+           "roads": {"kind": "queue", "queue": "roads"}}}`
+
+// signIn creates a user and signs in over HTTP; it returns the session cookie's value.
+func signIn(t *testing.T, a *app.App, login string, roles ...auth.Role) string {
+	t.Helper()
+	ctx := context.Background()
+	pw := "a-long-test-password-" + login
+	if _, err := a.Auth.CreateUser(ctx, auth.NewUser{Login: login, Name: login, Roles: roles, Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"login": login, "password": pw})
+	req, _ := http.NewRequest("POST", "http://"+a.Addr()+"/api/v1/auth/login", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", "http://"+a.Addr())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "kontakt_session" {
+			return c.Value
+		}
+	}
+	t.Fatalf("sign-in of %s: %s, no session cookie", login, resp.Status)
+	return ""
+}
+
+func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
+	cfg := testConfig()
+	cfg.Media.Networks = []string{"127.0.0.1/32"}
+	a := startApp(t, cfg, nil)
+	ctx := context.Background()
+	v, probs, err := a.Menus.SaveDraft(ctx, []byte(shortMenu), "test")
+	if err != nil || len(probs) > 0 {
+		t.Fatalf("menu: %v %v", err, probs)
+	}
+	if _, err := a.Menus.Publish(ctx, "19115", v.Version, "test"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Menus.EnsureDefault(context.Background()) })
+
+	cookie := signIn(t, a, "konsultant-e2e", auth.RoleConsultant)
+	eng, err := media.New(media.Config{IncludeLoopback: true, Networks: []string{"127.0.0.1/32"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	ag, err := agent.Dial(ctx, "http://"+a.Addr(), cookie, agent.Options{Engine: eng, Tone: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ag.Close()
+	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := ag.WaitMedia(wctx); err != nil {
+		t.Fatalf("softphone: %v", err)
+	}
+	if _, err := ag.SetState(wctx, protocol.StateAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	// The resident calls, waits for the agent, plays 800 Hz, and records what it hears.
+	steps, _ := resident.ParseScript("await roads, wait 2s, tone 800 3s, wait 2s, hangup")
+	done := make(chan resident.Result, 1)
+	go func() {
+		res, err := dialResident(t, cfg).Place(ctx, resident.Call{CallerID: "+48600100500", Steps: steps, Record: true,
+			Await: awaitNode(a.Store)})
+		if err != nil {
+			t.Error(err)
+		}
+		done <- res
+	}()
+	var offer protocol.Offer
+	for offer.CallID == "" {
+		select {
+		case env := <-ag.Events():
+			if o, ok := env.Data.(*protocol.Offer); ok {
+				offer = *o
+			}
+		case <-wctx.Done():
+			t.Fatal("no offer reached the agent")
+		}
+	}
+	accepted := time.Now()
+	if _, err := ag.Accept(wctx, offer.OfferID); err != nil {
+		t.Fatalf("accept: %v", err)
+	}
+	t.Logf("accept → connected %s", time.Since(accepted))
+	if err := ag.Media().WaitTone(wctx, 800, 0.2); err != nil {
+		res := <-done
+		if c, err := a.Store.CallByRef(ctx, res.Ref); err == nil {
+			evs, _ := a.Store.CallEvents(ctx, c.ID)
+			for _, e := range evs {
+				if e.Type == "agent_media" {
+					t.Logf("agent leg: %v", e.Data)
+				}
+			}
+		}
+		f, s := ag.Media().Tone(time.Second)
+		t.Fatalf("the agent never heard the resident's 800 Hz tone: %v (received %d packets, dominant %.0f Hz %.2f)", err, ag.Media().Received(), f, s)
+	}
+	res := <-done
+	call := endedCall(t, a.Store, res.Ref)
+	tk, _ := a.Store.Ticket(ctx, call.TicketID)
+
+	// The screen-pop names the call's ticket, the caller and the IVR path.
+	if offer.Ticket.Number != tk.Number || offer.Caller.Number != "+48600100500" || offer.Queue != "roads" || offer.Language != "pl" {
+		t.Errorf("screen-pop %+v; want ticket %s, caller +48600100500, queue roads, pl", offer, tk.Number)
+	}
+	var nodes []string
+	for _, s := range offer.IVRPath {
+		nodes = append(nodes, s.Node)
+	}
+	if !slices.Equal(nodes, []string{"hello", "roads"}) {
+		t.Errorf("IVR path %v, want [hello roads]", nodes)
+	}
+	if call.Outcome != "answered" {
+		t.Errorf("outcome %s, want answered", call.Outcome)
+	}
+	types := eventTypes(t, a.Store, call.ID)
+	for _, want := range []string{"routed", "queued", "offered", "agent_connected", "caller_hangup"} {
+		if !slices.Contains(types, want) {
+			t.Errorf("event %s missing from %v", want, types)
+		}
+	}
+	// What the resident heard contains the agent's 1000 Hz.
+	wav := filepath.Join(env.st.Asterisk.RecordingDir(), res.Recording+".wav")
+	var b []byte
+	waitFor(t, 10*time.Second, "the resident's recording written", func() bool {
+		b, err = os.ReadFile(wav)
+		return err == nil && len(b) > 44+8000*2
+	})
+	pcm := make([]int16, (len(b)-44)/2)
+	for i := range pcm {
+		pcm[i] = int16(b[44+2*i]) | int16(b[45+2*i])<<8
+	}
+	heard := false
+	for i := 0; i+1600 <= len(pcm); i += 800 {
+		if tone.Strength(pcm[i:i+1600], 1000) > 0.2 {
+			heard = true
+			break
+		}
+	}
+	if !heard {
+		t.Error("the resident never heard the agent's 1000 Hz tone")
+	}
+
+	// Wrap-up classifies the call's ticket through the lifecycle rules.
+	if _, err := ag.SubmitWrapup(wctx, protocol.WrapupSubmit{CallID: offer.CallID, Update: &protocol.TicketUpdate{
+		Kind: protocol.KindIntervention, Category: "pothole", Notes: "Dziura na ul. Piotrkowskiej 100"}}); err != nil {
+		t.Fatalf("wrap-up: %v", err)
+	}
+	var kind, category string
+	if err := a.Store.DB().QueryRow(ctx, `SELECT t.kind, c.code FROM tickets t JOIN categories c ON c.id = t.category_id WHERE t.id = $1`,
+		int64(call.TicketID)).Scan(&kind, &category); err != nil || kind != "intervention" || category != "pothole" {
+		t.Errorf("ticket after wrap-up: kind %q category %q (%v); want intervention, pothole", kind, category, err)
+	}
+}
