@@ -131,13 +131,7 @@ func TestBrowserAgentPage(t *testing.T) {
 	p.eval(t, `document.querySelector('[data-testid=ivr-path]').textContent`, "PowitanieWybór języka (wybrano 1)Tematy (wybrano 3)")
 	p.screenshot(t, filepath.Join(artifacts, "agent-page-offer.png"))
 
-	p.click(t, `[data-testid=answer]`)
-	if c := e.calls.expect(t, "Accept"); c.Call != CallID(o.CallID) {
-		t.Fatalf("accept: %v", c)
-	}
-	p.wait(t, `document.querySelector('[data-testid=call]') !== null`)
-
-	// The call side bridges a "caller" that plays 440 Hz; the page must hear it (WebAudio).
+	// The call side attaches the call's leg to the page's softphone; a "caller" plays 440 Hz.
 	sess, ok := e.srv.Media("u-17")
 	if !ok {
 		t.Fatal("no softphone for the page")
@@ -148,6 +142,17 @@ func TestBrowserAgentPage(t *testing.T) {
 	}
 	ast := newFakeAsterisk(t, 440, leg.LocalAddr())
 	leg.SetRemote(ast.addr())
+	time.Sleep(500 * time.Millisecond) // a measuring window, not a wait: before Answer the page sends no RTP
+	if n := leg.Stats().FromAgent.Packets; n != 0 {
+		t.Errorf("the page sent %d packets before answering", n)
+	}
+
+	p.click(t, `[data-testid=answer]`)
+	if c := e.calls.expect(t, "Accept"); c.Call != CallID(o.CallID) {
+		t.Fatalf("accept: %v", c)
+	}
+	p.wait(t, `document.querySelector('[data-testid=call]') !== null`)
+	eventually(t, "the page's microphone reaches the relay", func() bool { return leg.Stats().FromAgent.Packets > 0 })
 	p.evalAsync(t, `new Promise((resolve) => {
 		const el = document.querySelector('audio');
 		const ctx = new AudioContext();
@@ -169,9 +174,6 @@ func TestBrowserAgentPage(t *testing.T) {
 		look();
 	})`, true)
 	leg.Detach()
-	if st := leg.Stats(); st.FromAgent.Packets == 0 {
-		t.Errorf("no audio from the page's microphone reached the relay: %+v", st)
-	}
 	p.screenshot(t, filepath.Join(artifacts, "agent-page-call.png"))
 
 	p.click(t, `[data-testid=hold]`)
