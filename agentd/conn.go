@@ -179,13 +179,7 @@ func (c *conn) run() {
 	defer c.cancel()
 	c.ws.SetReadLimit(protocol.MaxMessageSize)
 	_ = c.ws.SetReadDeadline(time.Now().Add(c.s.opts.HelloTimeout))
-	welcomed := atomic.Bool{}
-	c.ws.SetPongHandler(func(string) error {
-		if welcomed.Load() {
-			_ = c.ws.SetReadDeadline(time.Now().Add(2 * c.s.opts.PingInterval))
-		}
-		return nil
-	})
+	c.ws.SetPongHandler(func(string) error { c.extend(); return nil }) // runs on this goroutine
 	go c.writer()
 	for {
 		mt, b, err := c.ws.ReadMessage()
@@ -202,7 +196,6 @@ func (c *conn) run() {
 			continue
 		}
 		c.frame(b)
-		welcomed.Store(c.welcomed)
 	}
 	close(c.readerDone)
 	<-c.writerDone
