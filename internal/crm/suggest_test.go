@@ -1,9 +1,13 @@
 package crm_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"kontakt/internal/crm"
 	"kontakt/internal/ticket"
@@ -141,4 +145,49 @@ func TestScreenPop(t *testing.T) {
 		t.Fatalf("screen-pop by API: %s", r.Body)
 	}
 	e.refused(e.do(&e.roads, "GET", "/api/v1/screen-pop?ticket="+draft, nil), http.StatusForbidden, "forbidden")
+}
+
+// countingDB counts the statements and batches sent to the database.
+type countingDB struct {
+	crm.DB
+	calls int
+}
+
+func (c *countingDB) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	c.calls++
+	return c.DB.Exec(ctx, sql, args...)
+}
+
+func (c *countingDB) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	c.calls++
+	return c.DB.Query(ctx, sql, args...)
+}
+
+func (c *countingDB) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	c.calls++
+	return c.DB.QueryRow(ctx, sql, args...)
+}
+
+func (c *countingDB) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	c.calls++
+	return c.DB.SendBatch(ctx, b)
+}
+
+// The screen-pop and the search are one round trip each.
+func TestOneRoundTrip(t *testing.T) {
+	e := seeded(t)
+	db := &countingDB{DB: e.tx}
+	svc := crm.New(db, crm.Options{Location: warsaw, Now: func() time.Time { return e.now }})
+	id := e.phoneDraft("00000000-0000-4000-8000-000000000011", "+48600100200")
+	var tid int64
+	for _, c := range id {
+		tid = tid*10 + int64(c-'0')
+	}
+	if _, err := svc.ScreenPop(e.ctx, ticket.ID(tid), "+48600100200"); err != nil || db.calls != 1 {
+		t.Fatalf("screen-pop: %d round trips, %v", db.calls, err)
+	}
+	db.calls = 0
+	if _, err := svc.SearchArticles(e.ctx, crm.ArticleQuery{Q: "wymiana dowodu"}); err != nil || db.calls != 1 {
+		t.Fatalf("search: %d round trips, %v", db.calls, err)
+	}
 }
