@@ -295,3 +295,23 @@ func DecodeUnit(body []byte) (Unit, error) {
 	return Unit{Code: b.Code, Name: b.Name, ShortName: b.ShortName, Type: b.Type, Email: b.Email, Phone: b.Phone,
 		Active: b.Active == nil || *b.Active}, nil
 }
+
+// open311ClientBody is POST /api/v1/open311-clients.
+type open311ClientBody struct {
+	Name    string `json:"name"`
+	Channel string `json:"channel"`
+}
+
+// DecodeOpen311Client reads the body of POST /api/v1/open311-clients.
+func DecodeOpen311Client(body []byte) (string, ticket.Channel, error) {
+	var b open311ClientBody
+	if err := decodeJSON(body, &b); err != nil {
+		return "", 0, err
+	}
+	var f fields
+	if n := len([]rune(strings.TrimSpace(b.Name))); n < 2 || n > 200 {
+		f.add("name", "invalid", "a name is 2–200 characters")
+	}
+	ch := parseEnum(&f, "channel", b.Channel, true, ticket.ParseChannel, "web_form, mobile_app")
+	return strings.TrimSpace(b.Name), ch, f.err()
+}

@@ -82,9 +82,12 @@ func FuzzDecodeOther(f *testing.F) {
 	f.Add(byte(2), []byte(`{"article_id":7}`))
 	f.Add(byte(3), []byte(`{"code":"playground","name":"Plac zabaw","kind":"intervention","unit":"green_areas","due":"5d","attributes":[{"code":"a","datatype":"string"}]}`))
 	f.Add(byte(4), []byte(`{"code":"x","name":"X","active":false}`))
+	f.Add(byte(5), []byte(`{"name":"Portal","channel":"web_form"}`))
 	f.Fuzz(func(t *testing.T, which byte, body []byte) {
 		var err error
-		switch which % 5 {
+		switch which % 6 {
+		case 5:
+			_, _, err = crm.DecodeOpen311Client(body)
 		case 0:
 			_, err = crm.DecodeEdit(body)
 		case 1:

@@ -87,6 +87,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	staff("DELETE /api/v1/articles/{id}", h.withdrawArticle)
 	staff("GET /api/v1/articles/{id}/versions", h.articleVersions)
 	staff("GET /api/v1/articles/{id}/versions/{version}", h.articleVersion)
+	staff("POST /api/v1/open311-clients", h.createOpen311Client)
 	mux.HandleFunc("GET /public/v1/articles", h.publicSearch)
 	mux.HandleFunc("GET /public/v1/articles/{id}", h.publicArticle)
 }
@@ -760,4 +761,23 @@ func (h *Handler) publicArticle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, art)
+}
+
+func (h *Handler) createOpen311Client(w http.ResponseWriter, r *http.Request, a ticket.Actor) {
+	body, err := readBody(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	name, ch, err := DecodeOpen311Client(body)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	c, key, err := h.svc.CreateOpen311Client(r.Context(), a, name, ch)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"client": c, "api_key": key})
 }

@@ -282,7 +282,7 @@ func TestOpenAPIDocument(t *testing.T) {
 		"/api/v1/tickets/{ref}/link:", "/api/v1/tickets/{ref}/articles:", "/api/v1/tickets/suggestions:", "/api/v1/screen-pop:",
 		"/api/v1/units:", "/api/v1/units/{code}:", "/api/v1/categories:", "/api/v1/categories/{code}:", "/api/v1/articles:",
 		"/api/v1/articles/suggestions:", "/api/v1/articles/{id}:", "/api/v1/articles/{id}/versions:",
-		"/api/v1/articles/{id}/versions/{version}:", "/public/v1/articles:", "/public/v1/articles/{id}:",
+		"/api/v1/articles/{id}/versions/{version}:", "/api/v1/open311-clients:", "/public/v1/articles:", "/public/v1/articles/{id}:",
 		"/open311/v2/services.{format}:", "/open311/v2/services/{code}.{format}:", "/open311/v2/requests.{format}:",
 		"/open311/v2/requests/{id}.{format}:", "/open311/v2/tokens/{token}.{format}:"} {
 		if !strings.Contains(doc, "\n  "+path+"\n") {
@@ -309,4 +309,20 @@ func TestSeedDemoIdempotent(t *testing.T) {
 	if after := count(); after != before || before[0] < 30 || before[1] < 5 || before[2] != 1 {
 		t.Fatalf("articles, tickets, clients: %v then %v", before, after)
 	}
+}
+
+func TestOpen311Clients(t *testing.T) {
+	e := newEnv(t)
+	e.refused(e.do(&e.supervisor, "POST", "/api/v1/open311-clients", map[string]any{"name": "Aplikacja", "channel": "mobile_app"}),
+		http.StatusForbidden, "forbidden")
+	r := e.do(&e.admin, "POST", "/api/v1/open311-clients", map[string]any{"name": "A", "channel": "email"})
+	e.refused(r, http.StatusUnprocessableEntity, "validation")
+	r = e.must(e.do(&e.admin, "POST", "/api/v1/open311-clients", map[string]any{"name": "Aplikacja", "channel": "mobile_app"}), http.StatusCreated)
+	key := r.str("api_key")
+	c, err := e.svc.Open311ClientByKey(e.ctx, key)
+	if err != nil || c.Name != "Aplikacja" || len(key) < 20 {
+		t.Fatalf("client by key: %+v %v (%s)", c, err, r.Body)
+	}
+	e.refused(e.do(&e.admin, "POST", "/api/v1/open311-clients", map[string]any{"name": "Aplikacja", "channel": "web_form"}),
+		http.StatusConflict, "conflict")
 }
