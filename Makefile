@@ -7,17 +7,21 @@ BIN := bin/kontakt
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X kontakt/internal/app.Version=$(VERSION)
 
-.PHONY: all build deps demo test check bench clean
+.PHONY: all build web deps demo test check bench clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kontakt
 
+# The agent page (Preact + Vite), embedded in the binary by the next build.
+web:
+	SKIP_TESTS=1 bash agentd/web/build.sh
+
 deps:
 	bash scripts/install-deps.sh
 
-demo: deps build
+demo: deps web build
 	./$(BIN) demo
 
 test: deps

@@ -19,9 +19,11 @@ have_cmd sipp || need+=(sip-tester)
 have_cmd sox || need+=(sox)
 have_cmd espeak-ng || need+=(espeak-ng)
 have_cmd ip || need+=(iproute2)
-if [ "${KONTAKT_WITH_BROWSER:-0}" = 1 ]; then
-  have_cmd chromium || need+=(chromium)
-fi
+have_cmd psql || need+=(postgresql-client-15)
+# The agent page is built with Node.js and npm; the browser test runs Debian's Chromium.
+have_cmd node || need+=(nodejs)
+have_cmd npm || need+=(npm)
+have_cmd chromium || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

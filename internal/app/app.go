@@ -183,7 +183,8 @@ func (a *App) startAgents() error {
 	a.media = eng
 	a.cleanup = append(a.cleanup, func() { eng.Close() })
 	a.Center = center.New(center.Options{Queues: ivr.DefaultQueues(), WrapUp: a.cfg.ACD.WrapUp.D(), Ring: a.cfg.ACD.Ring.D(),
-		Users: a.Auth, CRM: a.CRM, Store: a.Store, Log: a.log})
+		Users: a.Auth, CRM: a.CRM, Store: a.Store, Log: a.log,
+		Recordings: a.Archive, RecordingSpool: a.cfg.Recording.SpoolDir})
 	a.Agents = agentd.NewServer(agentd.Options{Calls: a.Center, Media: eng, Log: a.log, Registerer: a.reg,
 		ServerName: "kontakt " + Version})
 	a.Center.SetAgents(a.Agents)

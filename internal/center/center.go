@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ import (
 	"kontakt/internal/switchboard"
 	"kontakt/internal/ticket"
 	"kontakt/ivr"
+	"kontakt/recording"
 )
 
 // Users tells the center who an agent is (their roles decide their queues).
@@ -42,6 +44,10 @@ type Options struct {
 	Store     *store.Store
 	Log       *slog.Logger
 	Languages []string // the languages agents speak (default pl, en, uk)
+	// Recordings archives the recordings of answered calls; RecordingSpool is Asterisk's
+	// recording directory (where a snoop's recording is written). Nil: calls are not recorded.
+	Recordings     *recording.Archive
+	RecordingSpool string
 }
 
 // Center coordinates calls, the ACD and agents.
@@ -261,7 +267,16 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 	}
 	var agent acd.AgentID
 	var leg *media.Leg
+	var rec *legRecording
 	finish := func(reason string) {
+		if rec != nil {
+			abnormal := ""
+			if reason != "caller_hangup" && reason != "agent_hangup" {
+				abnormal = reason
+			}
+			call.StopRecording(rec.snoop)
+			go c.finalise(*rec, abnormal)
+		}
 		if leg != nil {
 			st := leg.Stats()
 			call.Record(switchboard.EvAgentMedia, map[string]any{"to_agent_packets": st.ToAgent.Packets,
@@ -310,6 +325,7 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 			agent, leg = m.agent, l
 			call.Record(switchboard.EvAgentConnected, map[string]any{"agent": string(m.agent)})
 			m.done <- nil
+			rec = c.startRecording(ctx, call, m.agent)
 		case endCall:
 			finish(m.reason)
 			if agent != "" {
@@ -331,6 +347,68 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 				leg.SetMuted(m.on)
 			}
 		}
+	}
+}
+
+// legRecording is the recording of one call leg.
+type legRecording struct {
+	meta  recording.Meta
+	spool string
+	snoop string
+}
+
+// startRecording records the leg from the moment the agent is connected: the row first (a
+// crash leaves evidence), then the snoop. A recording that cannot start is an explicit failed row.
+func (c *Center) startRecording(ctx context.Context, call *switchboard.Call, agent acd.AgentID) *legRecording {
+	if c.o.Recordings == nil {
+		return nil
+	}
+	meta := recording.Meta{CallID: call.ID, StartedAt: time.Now()}
+	if uid, err := strconv.ParseInt(strings.TrimPrefix(string(agent), "u-"), 10, 64); err == nil {
+		meta.Agents = []int64{uid}
+	}
+	r, err := c.o.Recordings.Begin(ctx, meta)
+	if err != nil {
+		c.log.Error("recording row not created; the call is not recorded", "call", call.ID, "err", err)
+		return nil
+	}
+	meta.Leg = r.Leg
+	name := fmt.Sprintf("kontakt-%s-%d", call.ID, r.Leg)
+	spool := c.o.RecordingSpool + "/" + name + ".wav"
+	snoop, err := call.StartRecording(ctx, name)
+	if err != nil {
+		c.log.Error("recording did not start", "call", call.ID, "err", err)
+		c.o.Recordings.Fail(context.WithoutCancel(ctx), meta, "recording did not start: "+err.Error())
+		return nil
+	}
+	call.Record(switchboard.EvRecording, map[string]any{"leg": r.Leg, "recording": int64(r.ID)})
+	return &legRecording{meta: meta, spool: spool, snoop: snoop}
+}
+
+// finalise waits for Asterisk to close the file, then moves it into the archive (or records
+// the failure).
+func (c *Center) finalise(r legRecording, abnormal string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var last int64 = -1
+	for i := 0; i < 50; i++ {
+		time.Sleep(100 * time.Millisecond)
+		st, err := os.Stat(r.spool)
+		if err == nil && st.Size() == last && time.Since(st.ModTime()) > 200*time.Millisecond {
+			break
+		}
+		if err == nil {
+			last = st.Size()
+		}
+	}
+	r.meta.EndedAt = time.Now()
+	r.meta.Abnormal = abnormal
+	if _, err := os.Stat(r.spool); err != nil {
+		c.o.Recordings.Fail(ctx, r.meta, "no file from Asterisk: "+err.Error())
+		return
+	}
+	if _, err := c.o.Recordings.Finalise(ctx, r.spool, r.meta); err != nil {
+		c.log.Error("recording not finalised", "call", r.meta.CallID, "leg", r.meta.Leg, "err", err)
 	}
 }
 

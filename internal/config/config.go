@@ -110,6 +110,9 @@ type ACD struct {
 type Recording struct {
 	// ArchiveDir keeps the recordings (YYYY/MM/DD/<call>-<leg>.wav).
 	ArchiveDir string `json:"archive_dir"`
+	// SpoolDir is Asterisk's recording directory (astspooldir/recording), where recordings are
+	// written before they are archived.
+	SpoolDir string `json:"spool_dir"`
 	// RetentionMonths is how many full calendar months after the month a ticket was registered
 	// its recordings and personal data are kept (the Łódź rule: 6).
 	RetentionMonths int `json:"retention_months"`
@@ -147,7 +150,7 @@ func Default() Config {
 		},
 		Media:     Media{PortMin: 40000, PortMax: 40999, IncludeLoopback: true},
 		ACD:       ACD{WrapUp: Duration(30 * time.Second), Ring: Duration(20 * time.Second)},
-		Recording: Recording{ArchiveDir: "/var/lib/kontakt/recordings", RetentionMonths: 6, PurgeAt: "03:30"},
+		Recording: Recording{ArchiveDir: "/var/lib/kontakt/recordings", SpoolDir: "/var/spool/asterisk/recording", RetentionMonths: 6, PurgeAt: "03:30"},
 		Drain:     Drain{Timeout: Duration(10 * time.Minute)},
 		TimeZone:  "Europe/Warsaw",
 	}
@@ -224,7 +227,7 @@ func Load(path string) (Config, error) {
 
 // resolveRelative makes file paths in the configuration relative to the file's directory.
 func (c *Config) resolveRelative(dir string) {
-	for _, p := range []*string{&c.Database.URLFile, &c.ARI.PasswordFile, &c.Calls.PromptsDir, &c.Calls.MessagesDir, &c.Recording.ArchiveDir} {
+	for _, p := range []*string{&c.Database.URLFile, &c.ARI.PasswordFile, &c.Calls.PromptsDir, &c.Calls.MessagesDir, &c.Recording.ArchiveDir, &c.Recording.SpoolDir} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(dir, *p)
 		}
@@ -446,6 +449,9 @@ func (c *Config) Validate() Problems {
 	}
 	if c.Recording.ArchiveDir == "" || !filepath.IsAbs(c.Recording.ArchiveDir) {
 		add("recording.archive_dir", "must be an absolute directory path")
+	}
+	if c.Recording.SpoolDir == "" || !filepath.IsAbs(c.Recording.SpoolDir) {
+		add("recording.spool_dir", "must be an absolute directory path (Asterisk's astspooldir/recording)")
 	}
 	if c.Recording.RetentionMonths < 1 || c.Recording.RetentionMonths > 120 {
 		add("recording.retention_months", "must be between 1 and 120, not %d", c.Recording.RetentionMonths)

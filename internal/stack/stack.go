@@ -123,6 +123,7 @@ func (s *Stack) KontaktConfig(listen string) config.Config {
 	c.Calls.PromptsDir = filepath.Join(s.Asterisk.Dir, "prompts")
 	c.Calls.MessagesDir = s.Asterisk.MessagesDir()
 	c.Recording.ArchiveDir = filepath.Join(s.Dir, "recordings")
+	c.Recording.SpoolDir = s.Asterisk.RecordingDir()
 	return c
 }
 

@@ -112,3 +112,50 @@ func (c *Call) SendDTMF(digits string) error {
 	c.sb.m.observe("dtmf", t)
 	return err
 }
+
+// StartRecording records the conversation through a snoop channel on the caller (both
+// directions) into Asterisk's recording spool as <name>.wav. Recording the bridge itself would
+// turn it into a mixing bridge and add latency; a snoop does not. It returns the snoop's id.
+func (c *Call) StartRecording(ctx context.Context, name string) (string, error) {
+	if err := c.check(ctx); err != nil {
+		return "", err
+	}
+	id := ownPrefix + "s-" + newID()
+	c.sb.register(c, ari.ChannelKey+":"+id)
+	t := time.Now()
+	_, err := c.sb.ari.Channel().Snoop(ari.NewKey(ari.ChannelKey, c.ChannelID), id,
+		&ari.SnoopOptions{App: c.sb.o.ARI.App, Spy: ari.DirectionBoth})
+	c.sb.m.observe("snoop", t)
+	if err != nil {
+		c.sb.unregister(ari.ChannelKey + ":" + id)
+		return "", c.fail("snoop", err)
+	}
+	opts := &ari.RecordingOptions{Format: "wav", Exists: "overwrite", MaxDuration: 4 * time.Hour}
+	for attempt := 0; ; attempt++ {
+		t = time.Now()
+		_, err = c.sb.ari.Channel().Record(ari.NewKey(ari.ChannelKey, id), name, opts)
+		c.sb.m.observe("record", t)
+		// The snoop channel may not have entered the application yet: try again shortly.
+		if err == nil || attempt >= 10 || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		c.StopRecording(id)
+		return "", fmt.Errorf("record: %w", err)
+	}
+	return id, nil
+}
+
+// StopRecording ends a recording started with StartRecording (its snoop channel is hung up;
+// Asterisk closes the file).
+func (c *Call) StopRecording(snoopID string) {
+	t := time.Now()
+	err := c.sb.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, snoopID), "normal")
+	c.sb.m.observe("hangup", t)
+	if err != nil && !isNotFound(err) {
+		c.log.Warn("stopping the recording failed", "snoop", snoopID, "err", err)
+	}
+	c.sb.unregister(ari.ChannelKey + ":" + snoopID)
+}

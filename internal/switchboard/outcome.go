@@ -67,6 +67,7 @@ const (
 	EvOfferCancelled    EventType = "offer_cancelled"    // the offer was withdrawn (no answer, declined)
 	EvAgentConnected    EventType = "agent_connected"    // the caller is talking with an agent
 	EvAgentMedia        EventType = "agent_media"        // the agent leg's packet counts when it ended
+	EvRecording         EventType = "recording"          // the leg is being recorded
 	EvHeld              EventType = "held"               // the agent put the caller on hold
 	EvResumed           EventType = "resumed"            // the agent took the caller off hold
 )

@@ -18,6 +18,7 @@ import (
 	"kontakt/internal/app"
 	"kontakt/internal/auth"
 	"kontakt/internal/resident"
+	"kontakt/recording"
 )
 
 // shortMenu greets and routes every caller to the roads queue.
@@ -56,6 +57,10 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 	cfg.Media.Networks = []string{"127.0.0.1/32"}
 	a := startApp(t, cfg, nil)
 	ctx := context.Background()
+	before, ok := a.Menus.Current("19115")
+	if !ok {
+		t.Fatal("no published menu")
+	}
 	v, probs, err := a.Menus.SaveDraft(ctx, []byte(shortMenu), "test")
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("menu: %v %v", err, probs)
@@ -63,7 +68,12 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 	if _, err := a.Menus.Publish(ctx, "19115", v.Version, "test"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.Menus.EnsureDefault(context.Background()) })
+	// The other tests use the seeded menu: publish it again afterwards.
+	t.Cleanup(func() {
+		if _, err := a.Menus.Rollback(context.Background(), "19115", before.Version, "test"); err != nil {
+			t.Errorf("restoring the menu: %v", err)
+		}
+	})
 
 	cookie := signIn(t, a, "konsultant-e2e", auth.RoleConsultant)
 	eng, err := media.New(media.Config{IncludeLoopback: true, Networks: []string{"127.0.0.1/32"}})
@@ -156,20 +166,31 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 		b, err = os.ReadFile(wav)
 		return err == nil && len(b) > 44+8000*2
 	})
-	pcm := make([]int16, (len(b)-44)/2)
-	for i := range pcm {
-		pcm[i] = int16(b[44+2*i]) | int16(b[45+2*i])<<8
-	}
-	heard := false
-	for i := 0; i+1600 <= len(pcm); i += 800 {
-		if tone.Strength(pcm[i:i+1600], 1000) > 0.2 {
-			heard = true
-			break
-		}
-	}
-	if !heard {
+	if !hasTone(b, 1000) {
 		t.Error("the resident never heard the agent's 1000 Hz tone")
 	}
+
+	// The answered call was recorded from the agent's connection: a finalised file in the
+	// archive, checksum verified, with both parties' tones in it.
+	var rec recording.Recording
+	waitFor(t, 15*time.Second, "the recording finalised", func() bool {
+		rec, err = a.Archive.ByLeg(ctx, call.ID, 1)
+		return err == nil && rec.State == recording.StateFinalised
+	})
+	if err := a.Archive.Verify(ctx, rec.ID); err != nil {
+		t.Errorf("archived recording does not verify: %v", err)
+	}
+	if rec.SHA256 == "" || rec.Bytes < 44+8000*2*2 || rec.DurationMS < 2000 || rec.TicketID != call.TicketID {
+		t.Errorf("recording metadata %+v", rec)
+	}
+	rb, err := os.ReadFile(filepath.Join(a.Archive.Root(), rec.StoragePath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasTone(rb, 800) || !hasTone(rb, 1000) {
+		t.Errorf("the recording lacks a party: 800 Hz %v, 1000 Hz %v", hasTone(rb, 800), hasTone(rb, 1000))
+	}
+	t.Logf("recording: %d ms, %d bytes, sha256 %s…", rec.DurationMS, rec.Bytes, rec.SHA256[:12])
 
 	// Wrap-up classifies the call's ticket through the lifecycle rules.
 	if _, err := ag.SubmitWrapup(wctx, protocol.WrapupSubmit{CallID: offer.CallID, Update: &protocol.TicketUpdate{
@@ -181,4 +202,21 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 		int64(call.TicketID)).Scan(&kind, &category); err != nil || kind != "intervention" || category != "pothole" {
 		t.Errorf("ticket after wrap-up: kind %q category %q (%v); want intervention, pothole", kind, category, err)
 	}
+}
+
+// hasTone reports whether a 16-bit 8 kHz WAV holds freq in any 200 ms window.
+func hasTone(wav []byte, freq float64) bool {
+	if len(wav) < 44 {
+		return false
+	}
+	pcm := make([]int16, (len(wav)-44)/2)
+	for i := range pcm {
+		pcm[i] = int16(wav[44+2*i]) | int16(wav[45+2*i])<<8
+	}
+	for i := 0; i+1600 <= len(pcm); i += 800 {
+		if tone.Strength(pcm[i:i+1600], freq) > 0.2 {
+			return true
+		}
+	}
+	return false
 }
