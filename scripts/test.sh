@@ -12,6 +12,9 @@ if [ -n "$unformatted" ]; then
 fi
 $GO vet ./...
 
+echo "== agent page: build, type check, Vitest (embedded by the builds below)"
+bash agentd/web/build.sh
+
 echo "== unit, store and component tests"
 $GO test -count=1 -timeout 20m $($GO list ./... | grep -v '^kontakt/test/')
 

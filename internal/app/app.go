@@ -163,6 +163,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	go storage.Run(rctx, 5*time.Minute)
 	go a.Archive.RunDaily(rctx, hour, minute, storage)
 	go a.purgeSessions(rctx)
+	go a.escalate(rctx)
 	go a.Center.Run(rctx)
 	go func() {
 		defer close(a.runDone)
@@ -210,6 +211,27 @@ func (a *App) startIVR(ctx context.Context) error {
 			Tickets: switchboard.StoreLookup{Store: a.Store}, Router: a.Center})
 	}
 	return nil
+}
+
+// escalate runs the overdue-ticket escalation every minute: the owning consultant first, then
+// the supervisor (internal/ticket's policy).
+func (a *App) escalate(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			esc, err := a.CRM.RunEscalations(ctx, now)
+			if err != nil && ctx.Err() == nil {
+				a.log.Warn("ticket escalation failed", "err", err)
+			}
+			for _, e := range esc {
+				a.log.Info("overdue ticket escalated", "escalation", fmt.Sprintf("%+v", e))
+			}
+		}
+	}
 }
 
 // purgeSessions removes long-ended sessions and sign-in attempts past retention, hourly.

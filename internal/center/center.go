@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -245,10 +246,11 @@ type (
 		agent acd.AgentID
 		done  chan error
 	}
-	endCall   struct{ reason string }
-	holdCall  struct{ on bool }
-	dtmfCall  struct{ digits string }
-	muteAgent struct{ on bool }
+	endCall     struct{ reason string }
+	transferOut struct{ queue, note string }
+	holdCall    struct{ on bool }
+	dtmfCall    struct{ digits string }
+	muteAgent   struct{ on bool }
 )
 
 // Route implements switchboard.Router: the call waits in the queue with music until an agent
@@ -332,6 +334,22 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 				return switchboard.OutcomeAnswered, nil
 			}
 			return switchboard.OutcomeFailed, fmt.Errorf("the queue refused the call: %s", m.reason)
+		case transferOut:
+			// The agent hands the caller on: the leg (and its recording) ends, the caller hears
+			// music again and keeps its place in the new queue.
+			if rec != nil {
+				call.StopRecording(rec.snoop)
+				go c.finalise(*rec, "")
+				rec = nil
+			}
+			if leg != nil {
+				leg.Detach()
+				leg = nil
+			}
+			call.DisconnectAgent()
+			call.Record(switchboard.EvTransferred, map[string]any{"agent": string(agent), "queue": m.queue, "note": m.note})
+			agent = ""
+			call.StartMOH("")
 		case holdCall:
 			if m.on {
 				call.StartMOH("")
@@ -605,10 +623,40 @@ func (c *Center) DTMF(ctx context.Context, agent agentd.AgentID, call agentd.Cal
 	return c.withCall(agent, call, dtmfCall{digits: digits})
 }
 
-// Transfer implements agentd.Calls. Transfers between queues come with the escalation work;
-// until then the agent is told it is unavailable.
+// Transfer implements agentd.Calls: escalation to the broker or supervisor queue, or any other
+// queue. The caller keeps its original arrival (ahead of later callers) and the note travels on
+// the screen-pop; the agent goes to wrap-up.
 func (c *Center) Transfer(ctx context.Context, agent agentd.AgentID, call agentd.CallID, queue, note string) error {
-	return &protocol.Error{Code: "unavailable", Message: "transfer to another queue is not available yet"}
+	known := slices.Contains(c.o.Queues, queue) || queue == "broker" || queue == "supervisor"
+	if !known {
+		return &protocol.Error{Code: "invalid_field", Field: "data.queue", Message: fmt.Sprintf("no queue %q", queue)}
+	}
+	done := make(chan error, 1)
+	c.post(func() {
+		e := c.calls[acd.CallID(call)]
+		if e == nil || e.agent != acd.AgentID(agent) {
+			done <- &protocol.Error{Code: "not_found", Message: "you are not connected with this call"}
+			return
+		}
+		e.call.Post(transferOut{queue: queue, note: note})
+		if e.pop.Ticket.Fields == nil {
+			e.pop.Ticket.Fields = map[string]string{}
+		}
+		if note != "" {
+			e.pop.Ticket.Fields["transfer_note"] = strings.TrimSpace(e.pop.Ticket.Fields["transfer_note"] + "\n" + note)
+		}
+		e.pop.Queue = queue
+		e.agent = ""
+		for _, a := range c.step(acd.Transfer{Call: acd.CallID(call), Queue: acd.QueueID(queue), Note: note}) {
+			if a.Kind == acd.ActInvalid && a.Call == acd.CallID(call) {
+				done <- &protocol.Error{Code: "conflict", Message: a.Reason}
+				return
+			}
+		}
+		c.agents.CallEnded(agent, call, "transferred")
+		done <- nil
+	})
+	return <-done
 }
 
 // WrapUp implements agentd.Calls: the consultant's classification, forwarding, notes and the

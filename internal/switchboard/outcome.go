@@ -68,6 +68,7 @@ const (
 	EvAgentConnected    EventType = "agent_connected"    // the caller is talking with an agent
 	EvAgentMedia        EventType = "agent_media"        // the agent leg's packet counts when it ended
 	EvRecording         EventType = "recording"          // the leg is being recorded
+	EvTransferred       EventType = "transferred"        // the agent sent the caller to another queue
 	EvHeld              EventType = "held"               // the agent put the caller on hold
 	EvResumed           EventType = "resumed"            // the agent took the caller off hold
 )

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"kontakt/internal/app"
 	"kontakt/internal/auth"
 	"kontakt/internal/resident"
+	"kontakt/internal/store"
 	"kontakt/recording"
 )
 
@@ -86,7 +88,7 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ag.Close()
-	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
 	if err := ag.WaitMedia(wctx); err != nil {
 		t.Fatalf("softphone: %v", err)
@@ -95,12 +97,26 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A broker signs in too: the consultant will escalate the call to the broker queue.
+	brokerCookie := signIn(t, a, "broker-e2e", auth.RoleBroker)
+	broker, err := agent.Dial(ctx, "http://"+a.Addr(), brokerCookie, agent.Options{Engine: eng, Tone: 1200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer broker.Close()
+	if err := broker.WaitMedia(wctx); err != nil {
+		t.Fatalf("broker softphone: %v", err)
+	}
+	if _, err := broker.SetState(wctx, protocol.StatePaused, "break"); err != nil {
+		t.Fatal(err)
+	}
+
 	// The resident calls, waits for the agent, plays 800 Hz, and records what it hears.
-	steps, _ := resident.ParseScript("await roads, wait 2s, tone 800 3s, wait 2s, hangup")
+	steps, _ := resident.ParseScript("await roads, wait 2s, tone 800 3s, wait 1s, await transferred, wait 2s, tone 800 3s, wait 1s, hangup")
 	done := make(chan resident.Result, 1)
 	go func() {
 		res, err := dialResident(t, cfg).Place(ctx, resident.Call{CallerID: "+48600100500", Steps: steps, Record: true,
-			Await: awaitNode(a.Store)})
+			Await: awaitStep(a.Store)})
 		if err != nil {
 			t.Error(err)
 		}
@@ -135,6 +151,35 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 		f, s := ag.Media().Tone(time.Second)
 		t.Fatalf("the agent never heard the resident's 800 Hz tone: %v (received %d packets, dominant %.0f Hz %.2f)", err, ag.Media().Received(), f, s)
 	}
+	// Escalation: the consultant sends the caller to the broker queue with a note; the broker,
+	// available now, gets the offer with the note and the same ticket, and hears the caller.
+	if _, err := broker.SetState(wctx, protocol.StateAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := ag.Transfer(wctx, offer.CallID, "broker", "Pyta o opłatę za zajęcie pasa drogowego"); err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	var offer2 protocol.Offer
+	for offer2.CallID == "" {
+		select {
+		case env := <-broker.Events():
+			if o, ok := env.Data.(*protocol.Offer); ok {
+				offer2 = *o
+			}
+		case <-wctx.Done():
+			t.Fatal("the transferred call never reached the broker")
+		}
+	}
+	if offer2.CallID != offer.CallID || offer2.Ticket.Number != offer.Ticket.Number || offer2.Queue != "broker" ||
+		!strings.Contains(offer2.Ticket.Fields["transfer_note"], "opłatę") {
+		t.Errorf("broker's offer %+v; want the same call and ticket in queue broker with the note", offer2)
+	}
+	if _, err := broker.Accept(wctx, offer2.OfferID); err != nil {
+		t.Fatalf("broker accept: %v", err)
+	}
+	if err := broker.Media().WaitTone(wctx, 800, 0.2); err != nil {
+		t.Fatalf("the broker never heard the caller: %v", err)
+	}
 	res := <-done
 	call := endedCall(t, a.Store, res.Ref)
 	tk, _ := a.Store.Ticket(ctx, call.TicketID)
@@ -154,7 +199,7 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 		t.Errorf("outcome %s, want answered", call.Outcome)
 	}
 	types := eventTypes(t, a.Store, call.ID)
-	for _, want := range []string{"routed", "queued", "offered", "agent_connected", "caller_hangup"} {
+	for _, want := range []string{"routed", "queued", "offered", "agent_connected", "transferred", "caller_hangup"} {
 		if !slices.Contains(types, want) {
 			t.Errorf("event %s missing from %v", want, types)
 		}
@@ -166,8 +211,8 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 		b, err = os.ReadFile(wav)
 		return err == nil && len(b) > 44+8000*2
 	})
-	if !hasTone(b, 1000) {
-		t.Error("the resident never heard the agent's 1000 Hz tone")
+	if !hasTone(b, 1000) || !hasTone(b, 1200) {
+		t.Errorf("the resident did not hear both: consultant's 1000 Hz %v, broker's 1200 Hz %v", hasTone(b, 1000), hasTone(b, 1200))
 	}
 
 	// The answered call was recorded from the agent's connection: a finalised file in the
@@ -175,6 +220,9 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 	var rec recording.Recording
 	waitFor(t, 15*time.Second, "the recording finalised", func() bool {
 		rec, err = a.Archive.ByLeg(ctx, call.ID, 1)
+		if r2, err2 := a.Archive.ByLeg(ctx, call.ID, 2); err2 != nil || r2.State != recording.StateFinalised {
+			return false // the broker's leg is recorded apart, with the same ticket
+		}
 		return err == nil && rec.State == recording.StateFinalised
 	})
 	if err := a.Archive.Verify(ctx, rec.ID); err != nil {
@@ -187,8 +235,17 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !hasTone(rb, 800) || !hasTone(rb, 1000) {
-		t.Errorf("the recording lacks a party: 800 Hz %v, 1000 Hz %v", hasTone(rb, 800), hasTone(rb, 1000))
+	if !hasTone(rb, 1000) {
+		t.Error("the consultant's leg recording lacks the consultant's 1000 Hz")
+	}
+	rec2, _ := a.Archive.ByLeg(ctx, call.ID, 2)
+	rb2, err := os.ReadFile(filepath.Join(a.Archive.Root(), rec2.StoragePath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasTone(rb2, 800) || !hasTone(rb2, 1200) || rec2.TicketID != call.TicketID {
+		t.Errorf("the broker's leg recording: caller's 800 Hz %v, broker's 1200 Hz %v, ticket %d (want %d)",
+			hasTone(rb2, 800), hasTone(rb2, 1200), rec2.TicketID, call.TicketID)
 	}
 	t.Logf("recording: %d ms, %d bytes, sha256 %s…", rec.DurationMS, rec.Bytes, rec.SHA256[:12])
 
@@ -219,4 +276,35 @@ func hasTone(wav []byte, freq float64) bool {
 		}
 	}
 	return false
+}
+
+// awaitStep waits for an IVR node (awaitNode) or, for "transferred", until the call's
+// transfer is recorded.
+func awaitStep(st *store.Store) func(ctx context.Context, ref, label string) error {
+	node := awaitNode(st)
+	return func(ctx context.Context, ref, label string) error {
+		if label != "transferred" {
+			return node(ctx, ref, label)
+		}
+		for {
+			if c, err := st.CallByRef(ctx, ref); err == nil {
+				evs, _ := st.CallEvents(ctx, c.ID)
+				for _, e := range evs {
+					if e.Type == "agent_connected" && e.Seq > 0 && len(evs) > 0 {
+						// connected again after a transfer
+						for _, f := range evs {
+							if f.Type == "transferred" && f.Seq < e.Seq {
+								return nil
+							}
+						}
+					}
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(25 * time.Millisecond):
+			}
+		}
+	}
 }
