@@ -185,7 +185,8 @@ func (a *App) startAgents() error {
 	a.cleanup = append(a.cleanup, func() { eng.Close() })
 	a.Center = center.New(center.Options{Queues: ivr.DefaultQueues(), WrapUp: a.cfg.ACD.WrapUp.D(), Ring: a.cfg.ACD.Ring.D(),
 		Users: a.Auth, CRM: a.CRM, Store: a.Store, Log: a.log,
-		Recordings: a.Archive, RecordingSpool: a.cfg.Recording.SpoolDir})
+		Recordings: a.Archive, RecordingSpool: a.cfg.Recording.SpoolDir,
+		AnnounceFirst: a.cfg.ACD.AnnounceFirst.D(), AnnounceEvery: a.cfg.ACD.AnnounceEvery.D()})
 	a.Agents = agentd.NewServer(agentd.Options{Calls: a.Center, Media: eng, Log: a.log, Registerer: a.reg,
 		ServerName: "kontakt " + Version})
 	a.Center.SetAgents(a.Agents)
@@ -202,6 +203,7 @@ func (a *App) startIVR(ctx context.Context) error {
 		return fmt.Errorf("prompts: %w", err)
 	}
 	a.Renderer = r
+	a.Center.SetSpeaker(r)
 	a.Menus = menus.New(a.pool, menus.Options{Renderer: r, Log: a.log})
 	if err := a.Menus.EnsureDefault(ctx); err != nil {
 		return fmt.Errorf("menus: %w", err)

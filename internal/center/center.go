@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/CyCoreSystems/ari/v5"
+
 	"kontakt/acd"
 	"kontakt/agentd"
 	"kontakt/agentd/media"
@@ -49,6 +51,11 @@ type Options struct {
 	// recording directory (where a snoop's recording is written). Nil: calls are not recorded.
 	Recordings     *recording.Archive
 	RecordingSpool string
+	// Speaker renders the position and expected-wait announcements; nil: no announcements.
+	Speaker switchboard.Speaker
+	// AnnounceFirst is when a waiting caller first hears their position (0: at once), and
+	// AnnounceEvery how often again (0: only once).
+	AnnounceFirst, AnnounceEvery time.Duration
 }
 
 // Center coordinates calls, the ACD and agents.
@@ -101,6 +108,9 @@ func New(o Options) *Center {
 	}
 	return c
 }
+
+// SetSpeaker gives the center the renderer of its announcements (before Run).
+func (c *Center) SetSpeaker(s switchboard.Speaker) { c.o.Speaker = s }
 
 // SetAgents gives the center the agents' server (built with the center as its Calls).
 func (c *Center) SetAgents(s *agentd.Server) { c.agents = s }
@@ -270,6 +280,11 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 	var agent acd.AgentID
 	var leg *media.Leg
 	var rec *legRecording
+	var announcing string // the playback of an announcement under way
+	nextAnnounce := time.Time{}
+	if c.o.Speaker != nil {
+		nextAnnounce = time.Now().Add(c.o.AnnounceFirst)
+	}
 	finish := func(reason string) {
 		if rec != nil {
 			abnormal := ""
@@ -295,7 +310,29 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 		})
 	}
 	for {
-		ev, err := call.Next(ctx)
+		ev, fired, err := call.NextUntil(ctx, nextAnnounce)
+		if fired {
+			nextAnnounce = time.Time{}
+			if agent == "" && announcing == "" {
+				if id, err := c.announce(ctx, call, r.Language); err == nil {
+					announcing = id
+				} else if errors.Is(err, switchboard.ErrHangup) {
+					finish("caller_hangup")
+					return switchboard.OutcomeUnknown, err
+				}
+			}
+			if c.o.AnnounceEvery > 0 && agent == "" {
+				nextAnnounce = time.Now().Add(c.o.AnnounceEvery)
+			}
+			continue
+		}
+		if pf, ok := ev.ARI.(*ari.PlaybackFinished); ok && pf.Playback.ID == announcing {
+			announcing = ""
+			if agent == "" {
+				call.StartMOH("")
+			}
+			continue
+		}
 		if err != nil {
 			finish("caller_hangup")
 			if agent != "" && errors.Is(err, switchboard.ErrHangup) {
@@ -305,6 +342,12 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 		}
 		switch m := ev.Data.(type) {
 		case connectAgent:
+			if announcing != "" {
+				// The agent is there: the announcement is cut short, not waited for.
+				call.StopPlayback(announcing)
+				announcing = ""
+			}
+			nextAnnounce = time.Time{}
 			sess, ok := c.agents.Media(agentd.AgentID(m.agent))
 			if !ok {
 				m.done <- fmt.Errorf("the agent's softphone is not connected")
@@ -350,6 +393,9 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 			call.Record(switchboard.EvTransferred, map[string]any{"agent": string(agent), "queue": m.queue, "note": m.note})
 			agent = ""
 			call.StartMOH("")
+			if c.o.Speaker != nil {
+				nextAnnounce = time.Now().Add(c.o.AnnounceFirst)
+			}
 		case holdCall:
 			if m.on {
 				call.StartMOH("")
@@ -366,6 +412,55 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 			}
 		}
 	}
+}
+
+// announcements are what a waiting caller hears, per language: position and expected wait.
+var announcements = map[ivr.Lang]struct{ first, later, minute, minutes, soon string }{
+	ivr.LangPL: {"Jesteś pierwszą osobą w kolejce.", "Przed tobą w kolejce: %d osób.", "Przewidywany czas oczekiwania: około minuty.", "Przewidywany czas oczekiwania: około %d minut.", "Konsultant zgłosi się za chwilę."},
+	ivr.LangEN: {"You are first in the queue.", "There are %d callers ahead of you.", "The expected wait is about one minute.", "The expected wait is about %d minutes.", "A consultant will be with you shortly."},
+	ivr.LangUK: {"Ви перший у черзі.", "Перед вами в черзі: %d осіб.", "Орієнтовний час очікування: близько хвилини.", "Орієнтовний час очікування: близько %d хвилин.", "Консультант відповість за мить."},
+}
+
+// announce tells a waiting caller their position and expected wait (from the engine's estimate:
+// recent handle times and staffing), in their language; music on hold pauses meanwhile. It
+// returns the playback's id.
+func (c *Center) announce(ctx context.Context, call *switchboard.Call, lang ivr.Lang) (string, error) {
+	var est acd.Estimate
+	var ok bool
+	c.Do(func(e *acd.Engine) { est, ok = e.EstimateWait(acd.CallID(call.ID)) })
+	if !ok {
+		return "", fmt.Errorf("not waiting")
+	}
+	t, found := announcements[lang]
+	if !found {
+		t = announcements[ivr.LangPL]
+		lang = ivr.LangPL
+	}
+	text := t.first
+	if est.Position > 1 {
+		text = fmt.Sprintf(t.later, est.Position-1)
+	}
+	switch mins := int((est.ExpectedWait + 30*time.Second) / time.Minute); {
+	case est.ExpectedWait < 30*time.Second:
+		text += " " + t.soon
+	case mins <= 1:
+		text += " " + t.minute
+	default:
+		text += " " + fmt.Sprintf(t.minutes, mins)
+	}
+	file, err := c.o.Speaker.Render(ctx, lang, text)
+	if err != nil {
+		return "", err
+	}
+	call.StopMOH()
+	id, err := call.Play(ctx, "sound:"+strings.TrimSuffix(file, ".wav"))
+	if err != nil {
+		call.StartMOH("")
+		return "", err
+	}
+	call.Record(switchboard.EvAnnounced, map[string]any{"position": est.Position, "expected_wait_s": int(est.ExpectedWait.Seconds()),
+		"agents": est.Agents, "text": text})
+	return id, nil
 }
 
 // legRecording is the recording of one call leg.

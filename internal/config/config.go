@@ -104,6 +104,10 @@ type ACD struct {
 	// WrapUp is the after-call work time; Ring the ring-no-answer limit of an offer.
 	WrapUp Duration `json:"wrap_up"`
 	Ring   Duration `json:"ring"`
+	// AnnounceFirst is when a waiting caller first hears their position and expected wait;
+	// AnnounceEvery how often again ("0s": never again).
+	AnnounceFirst Duration `json:"announce_first"`
+	AnnounceEvery Duration `json:"announce_every"`
 }
 
 // Recording configures call recordings, their archive and retention.
@@ -148,8 +152,9 @@ func Default() Config {
 			MessagesDir:    "/var/spool/asterisk/kontakt-messages",
 			ReconcileEvery: Duration(30 * time.Second),
 		},
-		Media:     Media{PortMin: 40000, PortMax: 40999, IncludeLoopback: true},
-		ACD:       ACD{WrapUp: Duration(30 * time.Second), Ring: Duration(20 * time.Second)},
+		Media: Media{PortMin: 40000, PortMax: 40999, IncludeLoopback: true},
+		ACD: ACD{WrapUp: Duration(30 * time.Second), Ring: Duration(20 * time.Second),
+			AnnounceFirst: Duration(2 * time.Second), AnnounceEvery: Duration(45 * time.Second)},
 		Recording: Recording{ArchiveDir: "/var/lib/kontakt/recordings", SpoolDir: "/var/spool/asterisk/recording", RetentionMonths: 6, PurgeAt: "03:30"},
 		Drain:     Drain{Timeout: Duration(10 * time.Minute)},
 		TimeZone:  "Europe/Warsaw",
@@ -443,6 +448,9 @@ func (c *Config) Validate() Problems {
 	}
 	if c.Media.PortMin < 0 || c.Media.PortMax > 65535 || c.Media.PortMin > c.Media.PortMax {
 		add("media.port_min", "ports must satisfy 0 <= port_min <= port_max <= 65535")
+	}
+	if c.ACD.AnnounceFirst.D() < 0 || c.ACD.AnnounceEvery.D() < 0 || (c.ACD.AnnounceEvery.D() > 0 && c.ACD.AnnounceEvery.D() < 10*time.Second) {
+		add("acd.announce_every", "announcements: announce_first not negative; announce_every 0 (once) or at least 10s")
 	}
 	if c.ACD.WrapUp.D() < 0 || c.ACD.Ring.D() < time.Second {
 		add("acd.ring", "ring must be at least 1s and wrap_up not negative")

@@ -69,6 +69,7 @@ const (
 	EvAgentMedia        EventType = "agent_media"        // the agent leg's packet counts when it ended
 	EvRecording         EventType = "recording"          // the leg is being recorded
 	EvTransferred       EventType = "transferred"        // the agent sent the caller to another queue
+	EvAnnounced         EventType = "announced"          // a waiting caller heard their position and expected wait
 	EvHeld              EventType = "held"               // the agent put the caller on hold
 	EvResumed           EventType = "resumed"            // the agent took the caller off hold
 )
