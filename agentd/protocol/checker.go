@@ -11,7 +11,8 @@ import "sync"
 //   - before the welcome only hello is accepted (hello_required); a second hello is out_of_order;
 //   - offer.accept / offer.reject need an outstanding offer with that offer_id;
 //   - call controls need a connected call with that call_id; call.hold needs it not held and
-//     call.resume needs it held;
+//     call.resume needs it held; call.record_pause needs its recording not paused and
+//     call.record_resume needs it paused;
 //   - wrapup.submit needs a wrap-up in progress for that call_id;
 //   - webrtc.answer needs an outstanding webrtc.offer from the server.
 type Checker struct {
@@ -21,6 +22,7 @@ type Checker struct {
 	offers      map[string]string // offer_id → call_id, outstanding
 	call        string            // connected call
 	held        bool
+	recPaused   bool   // the connected call's recording is paused
 	wrapup      string // call in wrap-up
 	serverOffer bool   // the server's webrtc.offer awaits an answer
 }
@@ -72,6 +74,20 @@ func (c *Checker) received(env Envelope) *Error {
 		if !c.held {
 			return errorf(CodeOutOfOrder, "", "call %s is not on hold", m.CallID)
 		}
+	case *CallRecordPause:
+		if e := c.onCall(m.CallID); e != nil {
+			return e
+		}
+		if c.recPaused {
+			return errorf(CodeOutOfOrder, "", "the recording of call %s is already paused", m.CallID)
+		}
+	case *CallRecordResume:
+		if e := c.onCall(m.CallID); e != nil {
+			return e
+		}
+		if !c.recPaused {
+			return errorf(CodeOutOfOrder, "", "the recording of call %s is not paused", m.CallID)
+		}
 	case *CallMute:
 		return c.onCall(m.CallID)
 	case *CallUnmute:
@@ -119,7 +135,7 @@ func (c *Checker) Sent(env Envelope) {
 	case *Welcome:
 		c.welcomed = true
 		if m.Call != nil {
-			c.call, c.held = m.Call.CallID, m.Call.Held
+			c.call, c.held, c.recPaused = m.Call.CallID, m.Call.Held, m.Call.RecordingPaused
 		}
 		if m.Wrapup != nil {
 			c.wrapup = m.Wrapup.CallID
@@ -130,7 +146,7 @@ func (c *Checker) Sent(env Envelope) {
 		delete(c.offers, m.OfferID)
 	case *CallConnected:
 		delete(c.offers, m.OfferID)
-		c.call, c.held = m.CallID, false
+		c.call, c.held, c.recPaused = m.CallID, false, false
 	case *CallHeld:
 		if m.CallID == c.call {
 			c.held = true
@@ -139,9 +155,17 @@ func (c *Checker) Sent(env Envelope) {
 		if m.CallID == c.call {
 			c.held = false
 		}
+	case *CallRecordPaused:
+		if m.CallID == c.call {
+			c.recPaused = true
+		}
+	case *CallRecordResumed:
+		if m.CallID == c.call {
+			c.recPaused = false
+		}
 	case *CallEnded:
 		if m.CallID == c.call {
-			c.call, c.held = "", false
+			c.call, c.held, c.recPaused = "", false, false
 		}
 	case *WrapupStarted:
 		c.wrapup = m.CallID

@@ -63,6 +63,15 @@ func TestCheckerCallLifecycle(t *testing.T) {
 		{recv: &CallHold{CallID: "k1"}, code: CodeOutOfOrder},
 		{recv: &CallResume{CallID: "k1"}},
 		{send: &CallResumed{CallID: "k1"}},
+		{recv: &CallRecordResume{CallID: "k1"}, code: CodeOutOfOrder},
+		{recv: &CallRecordPause{CallID: "k2"}, code: CodeOutOfOrder},
+		{recv: &CallRecordPause{CallID: "k1"}},
+		{send: &CallRecordPaused{CallID: "k1"}},
+		{recv: &CallRecordPause{CallID: "k1"}, code: CodeOutOfOrder},
+		{recv: &CallRecordResume{CallID: "k1"}},
+		{send: &CallRecordResumed{CallID: "k1"}},
+		{recv: &CallRecordPause{CallID: "k1"}},
+		{send: &CallRecordPaused{CallID: "k1"}},
 		{recv: &CallMute{CallID: "k1"}},
 		{recv: &CallUnmute{CallID: "k1"}},
 		{recv: &CallDTMF{CallID: "k1", Digits: "1"}},
@@ -71,6 +80,7 @@ func TestCheckerCallLifecycle(t *testing.T) {
 		{recv: &CallHangup{CallID: "k1"}},
 		{send: &CallEnded{CallID: "k1"}},
 		{recv: &CallTransfer{CallID: "k1", Queue: "q"}, code: CodeOutOfOrder},
+		{recv: &CallRecordResume{CallID: "k1"}, code: CodeOutOfOrder}, // the call ended paused: nothing to resume
 		{send: &WrapupStarted{CallID: "k1"}},
 		{recv: &WrapupSubmit{CallID: "k2"}, code: CodeOutOfOrder},
 		{recv: &WrapupSubmit{CallID: "k1"}},
@@ -97,6 +107,12 @@ func TestCheckerResume(t *testing.T) {
 		{send: &Welcome{Protocol: 1, Resumed: true, Call: &ActiveCall{CallID: "k1", Held: true}}},
 		{recv: &CallHold{CallID: "k1"}, code: CodeOutOfOrder},
 		{recv: &CallResume{CallID: "k1"}},
+	})
+	runSteps(t, NewChecker(), []step{
+		{recv: &Hello{Protocol: 1, ResumeToken: "rt"}},
+		{send: &Welcome{Protocol: 1, Resumed: true, Call: &ActiveCall{CallID: "k1", RecordingPaused: true}}},
+		{recv: &CallRecordPause{CallID: "k1"}, code: CodeOutOfOrder},
+		{recv: &CallRecordResume{CallID: "k1"}},
 	})
 	runSteps(t, NewChecker(), []step{
 		{recv: &Hello{Protocol: 1, ResumeToken: "rt"}},

@@ -11,33 +11,37 @@ type Type string
 
 // Message types. Client→server, server→client, and both ways (WebRTC signalling).
 const (
-	TypeHello        Type = "hello"
-	TypeStateSet     Type = "state.set"
-	TypeOfferAccept  Type = "offer.accept"
-	TypeOfferReject  Type = "offer.reject"
-	TypeCallHangup   Type = "call.hangup"
-	TypeCallHold     Type = "call.hold"
-	TypeCallResume   Type = "call.resume"
-	TypeCallMute     Type = "call.mute"
-	TypeCallUnmute   Type = "call.unmute"
-	TypeCallDTMF     Type = "call.dtmf"
-	TypeCallTransfer Type = "call.transfer"
-	TypeWrapupSubmit Type = "wrapup.submit"
-	TypePing         Type = "ping"
+	TypeHello            Type = "hello"
+	TypeStateSet         Type = "state.set"
+	TypeOfferAccept      Type = "offer.accept"
+	TypeOfferReject      Type = "offer.reject"
+	TypeCallHangup       Type = "call.hangup"
+	TypeCallHold         Type = "call.hold"
+	TypeCallResume       Type = "call.resume"
+	TypeCallMute         Type = "call.mute"
+	TypeCallUnmute       Type = "call.unmute"
+	TypeCallDTMF         Type = "call.dtmf"
+	TypeCallTransfer     Type = "call.transfer"
+	TypeCallRecordPause  Type = "call.record_pause"
+	TypeCallRecordResume Type = "call.record_resume"
+	TypeWrapupSubmit     Type = "wrapup.submit"
+	TypePing             Type = "ping"
 
-	TypeWelcome        Type = "welcome"
-	TypeState          Type = "state"
-	TypeOffer          Type = "offer"
-	TypeOfferCancelled Type = "offer.cancelled"
-	TypeCallConnected  Type = "call.connected"
-	TypeCallHeld       Type = "call.held"
-	TypeCallResumed    Type = "call.resumed"
-	TypeCallEnded      Type = "call.ended"
-	TypeWrapupStarted  Type = "wrapup.started"
-	TypeWrapupEnded    Type = "wrapup.ended"
-	TypeAck            Type = "ack"
-	TypeError          Type = "error"
-	TypePong           Type = "pong"
+	TypeWelcome           Type = "welcome"
+	TypeState             Type = "state"
+	TypeOffer             Type = "offer"
+	TypeOfferCancelled    Type = "offer.cancelled"
+	TypeCallConnected     Type = "call.connected"
+	TypeCallHeld          Type = "call.held"
+	TypeCallResumed       Type = "call.resumed"
+	TypeCallEnded         Type = "call.ended"
+	TypeCallRecordPaused  Type = "call.record_paused"
+	TypeCallRecordResumed Type = "call.record_resumed"
+	TypeWrapupStarted     Type = "wrapup.started"
+	TypeWrapupEnded       Type = "wrapup.ended"
+	TypeAck               Type = "ack"
+	TypeError             Type = "error"
+	TypePong              Type = "pong"
 
 	TypeWebRTCOffer     Type = "webrtc.offer"
 	TypeWebRTCAnswer    Type = "webrtc.answer"
@@ -66,33 +70,37 @@ type typeInfo struct {
 }
 
 var registry = map[Type]typeInfo{
-	TypeHello:        {ToServer, func() Message { return new(Hello) }},
-	TypeStateSet:     {ToServer, func() Message { return new(StateSet) }},
-	TypeOfferAccept:  {ToServer, func() Message { return new(OfferAccept) }},
-	TypeOfferReject:  {ToServer, func() Message { return new(OfferReject) }},
-	TypeCallHangup:   {ToServer, func() Message { return new(CallHangup) }},
-	TypeCallHold:     {ToServer, func() Message { return new(CallHold) }},
-	TypeCallResume:   {ToServer, func() Message { return new(CallResume) }},
-	TypeCallMute:     {ToServer, func() Message { return new(CallMute) }},
-	TypeCallUnmute:   {ToServer, func() Message { return new(CallUnmute) }},
-	TypeCallDTMF:     {ToServer, func() Message { return new(CallDTMF) }},
-	TypeCallTransfer: {ToServer, func() Message { return new(CallTransfer) }},
-	TypeWrapupSubmit: {ToServer, func() Message { return new(WrapupSubmit) }},
-	TypePing:         {ToServer, func() Message { return new(Ping) }},
+	TypeHello:            {ToServer, func() Message { return new(Hello) }},
+	TypeStateSet:         {ToServer, func() Message { return new(StateSet) }},
+	TypeOfferAccept:      {ToServer, func() Message { return new(OfferAccept) }},
+	TypeOfferReject:      {ToServer, func() Message { return new(OfferReject) }},
+	TypeCallHangup:       {ToServer, func() Message { return new(CallHangup) }},
+	TypeCallHold:         {ToServer, func() Message { return new(CallHold) }},
+	TypeCallResume:       {ToServer, func() Message { return new(CallResume) }},
+	TypeCallMute:         {ToServer, func() Message { return new(CallMute) }},
+	TypeCallUnmute:       {ToServer, func() Message { return new(CallUnmute) }},
+	TypeCallDTMF:         {ToServer, func() Message { return new(CallDTMF) }},
+	TypeCallTransfer:     {ToServer, func() Message { return new(CallTransfer) }},
+	TypeCallRecordPause:  {ToServer, func() Message { return new(CallRecordPause) }},
+	TypeCallRecordResume: {ToServer, func() Message { return new(CallRecordResume) }},
+	TypeWrapupSubmit:     {ToServer, func() Message { return new(WrapupSubmit) }},
+	TypePing:             {ToServer, func() Message { return new(Ping) }},
 
-	TypeWelcome:        {ToClient, func() Message { return new(Welcome) }},
-	TypeState:          {ToClient, func() Message { return new(State) }},
-	TypeOffer:          {ToClient, func() Message { return new(Offer) }},
-	TypeOfferCancelled: {ToClient, func() Message { return new(OfferCancelled) }},
-	TypeCallConnected:  {ToClient, func() Message { return new(CallConnected) }},
-	TypeCallHeld:       {ToClient, func() Message { return new(CallHeld) }},
-	TypeCallResumed:    {ToClient, func() Message { return new(CallResumed) }},
-	TypeCallEnded:      {ToClient, func() Message { return new(CallEnded) }},
-	TypeWrapupStarted:  {ToClient, func() Message { return new(WrapupStarted) }},
-	TypeWrapupEnded:    {ToClient, func() Message { return new(WrapupEnded) }},
-	TypeAck:            {ToClient, func() Message { return new(Ack) }},
-	TypeError:          {ToClient, func() Message { return new(Error) }},
-	TypePong:           {ToClient, func() Message { return new(Pong) }},
+	TypeWelcome:           {ToClient, func() Message { return new(Welcome) }},
+	TypeState:             {ToClient, func() Message { return new(State) }},
+	TypeOffer:             {ToClient, func() Message { return new(Offer) }},
+	TypeOfferCancelled:    {ToClient, func() Message { return new(OfferCancelled) }},
+	TypeCallConnected:     {ToClient, func() Message { return new(CallConnected) }},
+	TypeCallHeld:          {ToClient, func() Message { return new(CallHeld) }},
+	TypeCallResumed:       {ToClient, func() Message { return new(CallResumed) }},
+	TypeCallEnded:         {ToClient, func() Message { return new(CallEnded) }},
+	TypeCallRecordPaused:  {ToClient, func() Message { return new(CallRecordPaused) }},
+	TypeCallRecordResumed: {ToClient, func() Message { return new(CallRecordResumed) }},
+	TypeWrapupStarted:     {ToClient, func() Message { return new(WrapupStarted) }},
+	TypeWrapupEnded:       {ToClient, func() Message { return new(WrapupEnded) }},
+	TypeAck:               {ToClient, func() Message { return new(Ack) }},
+	TypeError:             {ToClient, func() Message { return new(Error) }},
+	TypePong:              {ToClient, func() Message { return new(Pong) }},
 
 	TypeWebRTCOffer:     {Both, func() Message { return new(WebRTCOffer) }},
 	TypeWebRTCAnswer:    {Both, func() Message { return new(WebRTCAnswer) }},
@@ -292,6 +300,8 @@ type ActiveCall struct {
 	ConnectedAt  time.Time `json:"connected_at"`
 	Held         bool      `json:"held,omitempty"`
 	Muted        bool      `json:"muted,omitempty"`
+	// RecordingPaused: the agent paused the call's recording (call.record_pause).
+	RecordingPaused bool `json:"recording_paused,omitempty"`
 }
 
 func (c *ActiveCall) validate(p string) *Error {
@@ -406,6 +416,17 @@ func (m *CallHold) validate() *Error   { return (*CallRef)(m).validate() }
 func (m *CallResume) validate() *Error { return (*CallRef)(m).validate() }
 func (m *CallMute) validate() *Error   { return (*CallRef)(m).validate() }
 func (m *CallUnmute) validate() *Error { return (*CallRef)(m).validate() }
+
+// CallRecordPause pauses the call's recording while the caller dictates sensitive data.
+type CallRecordPause CallRef
+
+// CallRecordResume resumes the call's recording.
+type CallRecordResume CallRef
+
+func (*CallRecordPause) Type() Type          { return TypeCallRecordPause }
+func (*CallRecordResume) Type() Type         { return TypeCallRecordResume }
+func (m *CallRecordPause) validate() *Error  { return (*CallRef)(m).validate() }
+func (m *CallRecordResume) validate() *Error { return (*CallRef)(m).validate() }
 
 // CallDTMF sends DTMF digits into the call (e.g. to a unit's own IVR after a transfer).
 type CallDTMF struct {
@@ -629,6 +650,17 @@ func (*CallHeld) Type() Type            { return TypeCallHeld }
 func (*CallResumed) Type() Type         { return TypeCallResumed }
 func (m *CallHeld) validate() *Error    { return (*CallEvent)(m).validate() }
 func (m *CallResumed) validate() *Error { return (*CallEvent)(m).validate() }
+
+// CallRecordPaused answers call.record_pause: from At the recording holds silence.
+type CallRecordPaused CallEvent
+
+// CallRecordResumed answers call.record_resume: from At the call is recorded again.
+type CallRecordResumed CallEvent
+
+func (*CallRecordPaused) Type() Type          { return TypeCallRecordPaused }
+func (*CallRecordResumed) Type() Type         { return TypeCallRecordResumed }
+func (m *CallRecordPaused) validate() *Error  { return (*CallEvent)(m).validate() }
+func (m *CallRecordResumed) validate() *Error { return (*CallEvent)(m).validate() }
 
 // CallEnded: the call is over for this agent.
 type CallEnded struct {
