@@ -261,6 +261,11 @@ type (
 	holdCall    struct{ on bool }
 	dtmfCall    struct{ digits string }
 	muteAgent   struct{ on bool }
+	pauseRec    struct {
+		paused bool
+		by     int64 // the agent's user id
+		done   chan error
+	}
 )
 
 // Route implements switchboard.Router: the call waits in the queue with music until an agent
@@ -410,6 +415,8 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 			if leg != nil {
 				leg.SetMuted(m.on)
 			}
+		case pauseRec:
+			m.done <- c.pauseRecording(ctx, call, rec, m.paused, m.by)
 		}
 	}
 }
@@ -465,9 +472,12 @@ func (c *Center) announce(ctx context.Context, call *switchboard.Call, lang ivr.
 
 // legRecording is the recording of one call leg.
 type legRecording struct {
-	meta  recording.Meta
-	spool string
-	snoop string
+	meta   recording.Meta
+	spool  string
+	snoop  string
+	id     recording.ID // the recordings row
+	name   string       // Asterisk's live recording
+	paused bool
 }
 
 // startRecording records the leg from the moment the agent is connected: the row first (a
@@ -495,7 +505,47 @@ func (c *Center) startRecording(ctx context.Context, call *switchboard.Call, age
 		return nil
 	}
 	call.Record(switchboard.EvRecording, map[string]any{"leg": r.Leg, "recording": int64(r.ID)})
-	return &legRecording{meta: meta, spool: spool, snoop: snoop}
+	return &legRecording{meta: meta, spool: spool, snoop: snoop, id: r.ID, name: name}
+}
+
+// pauseRecording pauses or resumes the leg's recording for the agent (the caller dictates
+// sensitive data). A pause is marked in the metadata before the audio stops being recorded, and a
+// resume after it is recorded again, so the mark always covers the silent stretch.
+func (c *Center) pauseRecording(ctx context.Context, call *switchboard.Call, rec *legRecording, paused bool, by int64) error {
+	if rec == nil {
+		return &protocol.Error{Code: protocol.CodeOutOfOrder, Message: "this call is not being recorded"}
+	}
+	if rec.paused == paused {
+		return &protocol.Error{Code: protocol.CodeOutOfOrder, Message: "the recording is already in that state"}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	unavailable := &protocol.Error{Code: protocol.CodeUnavailable, Message: "the recording could not be paused or resumed; try again"}
+	ev := switchboard.EvRecordingResumed
+	if paused {
+		ev = switchboard.EvRecordingPaused
+		if err := c.o.Recordings.Pause(ctx, rec.id, time.Now(), by); err != nil {
+			c.log.Error("recording pause not marked", "call", call.ID, "recording", int64(rec.id), "err", err)
+			return unavailable
+		}
+		if err := call.PauseRecording(rec.name, true); err != nil {
+			c.log.Error("recording not paused", "call", call.ID, "err", err)
+			c.o.Recordings.Resume(ctx, rec.id, time.Now(), by)
+			return unavailable
+		}
+	} else {
+		if err := call.PauseRecording(rec.name, false); err != nil {
+			c.log.Error("recording not resumed", "call", call.ID, "err", err)
+			return unavailable
+		}
+		if err := c.o.Recordings.Resume(ctx, rec.id, time.Now(), by); err != nil {
+			// The audio is recorded again; the open mark is closed when the leg is finalised.
+			c.log.Error("recording resume not marked", "call", call.ID, "recording", int64(rec.id), "err", err)
+		}
+	}
+	rec.paused = paused
+	call.Record(ev, map[string]any{"leg": rec.meta.Leg, "recording": int64(rec.id), "by": by})
+	return nil
 }
 
 // finalise waits for Asterisk to close the file, then moves it into the archive (or records
@@ -711,6 +761,21 @@ func (c *Center) Resume(ctx context.Context, agent agentd.AgentID, call agentd.C
 // Mute implements agentd.Calls.
 func (c *Center) Mute(ctx context.Context, agent agentd.AgentID, call agentd.CallID, on bool) error {
 	return c.withCall(agent, call, muteAgent{on: on})
+}
+
+// RecordPause implements agentd.Calls.
+func (c *Center) RecordPause(ctx context.Context, agent agentd.AgentID, call agentd.CallID, paused bool) error {
+	by, _ := strconv.ParseInt(strings.TrimPrefix(string(agent), "u-"), 10, 64)
+	done := make(chan error, 1)
+	if err := c.withCall(agent, call, pauseRec{paused: paused, by: by, done: done}); err != nil {
+		return err
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return &protocol.Error{Code: protocol.CodeUnavailable, Message: "the call did not answer in time"}
+	}
 }
 
 // DTMF implements agentd.Calls.

@@ -148,6 +148,28 @@ func (c *Call) StartRecording(ctx context.Context, name string) (string, error) 
 	return id, nil
 }
 
+// PauseRecording pauses (paused) or resumes the live recording name, started with
+// StartRecording. Asterisk's own recording pause (POST /recordings/live/{name}/pause) drops the
+// paused audio, so the file would close up around the gap and no longer follow the call's clock;
+// Kontakt uses the recording's mute instead (POST /recordings/live/{name}/mute, DELETE to end it),
+// for which Asterisk writes silence in place of every frame: the paused stretch stays in the file
+// as silence of the same length, at the offset the recording's metadata gives.
+func (c *Call) PauseRecording(name string, paused bool) error {
+	key := ari.NewKey(ari.LiveRecordingKey, name)
+	t := time.Now()
+	var err error
+	if paused {
+		err = c.sb.ari.LiveRecording().Mute(key)
+	} else {
+		err = c.sb.ari.LiveRecording().Unmute(key)
+	}
+	c.sb.m.observe("record_pause", t)
+	if err != nil {
+		return fmt.Errorf("pause recording %s: %w", name, err)
+	}
+	return nil
+}
+
 // StopRecording ends a recording started with StartRecording (its snoop channel is hung up;
 // Asterisk closes the file).
 func (c *Call) StopRecording(snoopID string) {

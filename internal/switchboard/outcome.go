@@ -72,4 +72,6 @@ const (
 	EvAnnounced         EventType = "announced"          // a waiting caller heard their position and expected wait
 	EvHeld              EventType = "held"               // the agent put the caller on hold
 	EvResumed           EventType = "resumed"            // the agent took the caller off hold
+	EvRecordingPaused   EventType = "recording_paused"   // the agent paused the leg's recording (sensitive data)
+	EvRecordingResumed  EventType = "recording_resumed"  // the agent resumed it
 )
