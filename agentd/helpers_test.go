@@ -146,6 +146,10 @@ func (f *fakeCalls) Mute(_ context.Context, a AgentID, c CallID, on bool) error 
 	return f.record("Mute", a, c, fmt.Sprint(on))
 }
 
+func (f *fakeCalls) RecordPause(_ context.Context, a AgentID, c CallID, paused bool) error {
+	return f.record("RecordPause", a, c, fmt.Sprint(paused))
+}
+
 func (f *fakeCalls) DTMF(_ context.Context, a AgentID, c CallID, digits string) error {
 	return f.record("DTMF", a, c, digits)
 }

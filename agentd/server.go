@@ -57,6 +57,11 @@ type Calls interface {
 	Resume(ctx context.Context, agent AgentID, call CallID) error
 	// Mute stops (on) or restores the agent's audio toward the caller (media.Leg.SetMuted).
 	Mute(ctx context.Context, agent AgentID, call CallID, on bool) error
+	// RecordPause pauses (paused) or resumes the call's recording while the caller dictates
+	// sensitive data; the paused stretch is marked in the recording's metadata. Returning nil
+	// answers the agent with call.record_paused / call.record_resumed. A call that is not
+	// recorded, or a recording already in that state, is a *protocol.Error out_of_order.
+	RecordPause(ctx context.Context, agent AgentID, call CallID, paused bool) error
 	// DTMF sends digits into the call.
 	DTMF(ctx context.Context, agent AgentID, call CallID, digits string) error
 	// Transfer sends the caller to queue with a note; CallEnded (reason transferred) follows.

@@ -87,6 +87,29 @@ func TestFullFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	next(t, a, protocol.TypeCallResumed)
+	if _, err := a.RecordPause(ctx, o.CallID, false); err == nil || !hasCode(err, protocol.CodeOutOfOrder) {
+		t.Fatalf("resume a recording that is not paused: %v", err)
+	}
+	if at, err := a.RecordPause(ctx, o.CallID, true); err != nil || at.IsZero() {
+		t.Fatalf("record pause: %v %v", at, err)
+	}
+	if c := e.calls.expect(t, "RecordPause"); c.Arg != "true" || c.Call != CallID(o.CallID) {
+		t.Fatalf("record pause: %v", c)
+	}
+	if _, err := a.RecordPause(ctx, o.CallID, true); err == nil || !hasCode(err, protocol.CodeOutOfOrder) {
+		t.Fatalf("pause a paused recording: %v", err)
+	}
+	e.calls.setFail("RecordPause", &protocol.Error{Code: protocol.CodeUnavailable, Message: "Asterisk is away"})
+	if _, err := a.RecordPause(ctx, o.CallID, false); err == nil || !hasCode(err, protocol.CodeUnavailable) {
+		t.Fatalf("a failed resume: %v", err)
+	}
+	e.calls.setFail("RecordPause", nil)
+	if _, err := a.RecordPause(ctx, o.CallID, false); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.calls.expect(t, "RecordPause"); c.Arg != "false" {
+		t.Fatalf("record resume: %v", c)
+	}
 	if err := a.Mute(ctx, o.CallID, true); err != nil {
 		t.Fatal(err)
 	}

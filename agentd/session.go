@@ -376,6 +376,24 @@ func (ss *session) handle(c *conn, env protocol.Envelope) {
 				}
 				return &protocol.Ack{}
 			})
+	case *protocol.CallRecordPause, *protocol.CallRecordResume:
+		paused := env.Type == protocol.TypeCallRecordPause
+		callID := callIDOf(env.Data)
+		ss.callRequest(c, env, callID, func(ctx context.Context, id CallID) error {
+			return calls.RecordPause(ctx, agent, id, paused)
+		}, func(err error) protocol.Message {
+			if err != nil {
+				return nil
+			}
+			if ss.call != nil && ss.call.info.CallID == callID {
+				ss.call.info.RecordingPaused = paused
+			}
+			ev := protocol.CallEvent{CallID: callID, At: ss.s.opts.Now().UTC()}
+			if paused {
+				return (*protocol.CallRecordPaused)(&ev)
+			}
+			return (*protocol.CallRecordResumed)(&ev)
+		})
 	case *protocol.CallDTMF:
 		ss.callRequest(c, env, m.CallID, func(ctx context.Context, id CallID) error { return calls.DTMF(ctx, agent, id, m.Digits) }, ack)
 	case *protocol.CallTransfer:
@@ -427,6 +445,10 @@ func callIDOf(m protocol.Message) string {
 	case *protocol.CallMute:
 		return m.CallID
 	case *protocol.CallUnmute:
+		return m.CallID
+	case *protocol.CallRecordPause:
+		return m.CallID
+	case *protocol.CallRecordResume:
 		return m.CallID
 	}
 	return ""

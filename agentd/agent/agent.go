@@ -529,6 +529,26 @@ func (a *Agent) Resume(ctx context.Context, callID string) error {
 	return a.ack(ctx, &protocol.CallResume{CallID: callID})
 }
 
+// RecordPause pauses (paused) or resumes the call's recording and returns when the server
+// applied it.
+func (a *Agent) RecordPause(ctx context.Context, callID string, paused bool) (time.Time, error) {
+	var m protocol.Message = &protocol.CallRecordResume{CallID: callID}
+	if paused {
+		m = &protocol.CallRecordPause{CallID: callID}
+	}
+	env, err := a.Request(ctx, m)
+	if err != nil {
+		return time.Time{}, err
+	}
+	switch d := env.Data.(type) {
+	case *protocol.CallRecordPaused:
+		return d.At, nil
+	case *protocol.CallRecordResumed:
+		return d.At, nil
+	}
+	return time.Time{}, fmt.Errorf("unexpected reply %s to %s", env.Type, m.Type())
+}
+
 // Mute stops (on) or restores the agent's audio toward the caller.
 func (a *Agent) Mute(ctx context.Context, callID string, on bool) error {
 	if on {
