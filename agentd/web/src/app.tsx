@@ -4,7 +4,7 @@ import { AgentClient, agentSocketURL } from './client';
 import { type Lang, t } from './i18n';
 import { type Candidate, type Envelope, type Offer, RequestError, type WrapupSubmit } from './protocol';
 import { Softphone } from './softphone';
-import { type UIState, callerText, initialState, mmss, reduce } from './state';
+import { type UIState, callerText, initialState, mmss, recordToggle, reduce } from './state';
 
 const signedInKey = 'kontakt.signed_in';
 const langKey = 'kontakt.lang';
@@ -447,6 +447,7 @@ function CallPanel(props: { lang: Lang; s: UIState; actions: DeskActions }) {
         {t(lang, 'ticket')} <strong>{c.ticket_number}</strong> · {t(lang, 'duration')} <span data-testid="duration">{mmss(now - Date.parse(c.connected_at))}</span>
         {c.held && <strong class="flag"> · {t(lang, 'held')}</strong>}
         {c.muted && <strong class="flag"> · {t(lang, 'muted')}</strong>}
+        {c.recording_paused && <strong class="flag" data-testid="recording-paused"> · {t(lang, 'recordingPaused')}</strong>}
       </p>
       <div class="actions">
         <button type="button" data-testid="hold" onClick={() => actions.call(c.held ? 'call.resume' : 'call.hold', id)}>
@@ -454,6 +455,9 @@ function CallPanel(props: { lang: Lang; s: UIState; actions: DeskActions }) {
         </button>
         <button type="button" aria-pressed={!!c.muted} onClick={() => actions.mute(c.call_id, !c.muted)}>
           {t(lang, c.muted ? 'unmute' : 'mute')}
+        </button>
+        <button type="button" data-testid="record" onClick={() => actions.call(recordToggle(c).type, id)}>
+          {t(lang, recordToggle(c).label)}
         </button>
         <button type="button" class="danger" data-testid="hangup" onClick={() => actions.call('call.hangup', id)}>
           {t(lang, 'hangup')}

@@ -83,6 +83,7 @@ export interface ActiveCall {
   connected_at: string;
   held?: boolean;
   muted?: boolean;
+  recording_paused?: boolean; // the agent paused the call's recording (call.record_pause)
 }
 
 export interface WrapupInfo {

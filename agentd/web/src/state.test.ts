@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Envelope, Offer } from './protocol';
-import { type Action, type UIState, initialState, mmss, reduce } from './state';
+import { type Action, type UIState, initialState, mmss, recordToggle, reduce } from './state';
+import { t } from './i18n';
 
 const offer: Offer = {
   offer_id: 'o-481',
@@ -96,6 +97,41 @@ describe('reduce', () => {
     expect(s.call?.offer?.offer_id).toBe('o-481');
     s = reduce(s, welcome());
     expect(s.call).toBeUndefined();
+  });
+
+  it('pauses and resumes the recording with one button, in Polish and English', () => {
+    let s = run(welcome(), srv('offer', offer), srv('call.connected', { call_id: 'call-1', offer_id: 'o-481', at: '2026-03-15T09:30:05Z' }));
+    let b = recordToggle(s.call!);
+    expect(b.type).toBe('call.record_pause');
+    expect(t('pl', b.label)).toBe('Wstrzymaj nagrywanie');
+    expect(t('en', b.label)).toBe('Pause recording');
+
+    s = reduce(s, srv('call.record_paused', { call_id: 'other', at: '2026-03-15T09:30:06Z' }));
+    expect(s.call?.recording_paused).toBeUndefined();
+    s = reduce(s, srv('call.record_paused', { call_id: 'call-1', at: '2026-03-15T09:30:06Z' }, 'c14'));
+    expect(s.call?.recording_paused).toBe(true);
+    expect(s.announcement?.key).toBe('announceRecordPaused');
+    expect(t('pl', s.announcement!.key)).toBe('Nagrywanie rozmowy wstrzymane.');
+    b = recordToggle(s.call!);
+    expect(b.type).toBe('call.record_resume');
+    expect(t('pl', b.label)).toBe('Wznów nagrywanie');
+    expect(t('en', b.label)).toBe('Resume recording');
+
+    s = reduce(s, srv('call.record_resumed', { call_id: 'call-1', at: '2026-03-15T09:30:16Z' }, 'c15'));
+    expect(s.call?.recording_paused).toBe(false);
+    expect(s.announcement?.key).toBe('announceRecordResumed');
+    expect(recordToggle(s.call!).type).toBe('call.record_pause');
+
+    // After a reconnect the server says whether the recording is still paused.
+    s = reduce(
+      s,
+      welcome({
+        resumed: true,
+        state: { state: 'on_call', since: '2026-03-15T09:30:05Z' },
+        call: { call_id: 'call-1', ticket_number: '2026/03/000123', caller: { number: '+48600100200' }, queue: 'waste', connected_at: '2026-03-15T09:30:05Z', recording_paused: true },
+      }),
+    );
+    expect(recordToggle(s.call!).type).toBe('call.record_resume');
   });
 
   it('announces errors, each time anew', () => {

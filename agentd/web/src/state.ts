@@ -137,6 +137,13 @@ function server(s: UIState, env: Envelope, now: number): UIState {
       const held = env.type === 'call.held';
       return { ...s, call: { ...s.call, held }, announcement: announce(s, held ? 'announceHeld' : 'announceResumed') };
     }
+    case 'call.record_paused':
+    case 'call.record_resumed': {
+      const c = d as { call_id: string };
+      if (s.call?.call_id !== c.call_id) return s;
+      const paused = env.type === 'call.record_paused';
+      return { ...s, call: { ...s.call, recording_paused: paused }, announcement: announce(s, paused ? 'announceRecordPaused' : 'announceRecordResumed') };
+    }
     case 'call.ended': {
       const c = d as { call_id: string; reason: string };
       if (s.call?.call_id !== c.call_id) return s;
@@ -165,6 +172,12 @@ function server(s: UIState, env: Envelope, now: number): UIState {
 export function setMuted(s: UIState, callId: string, muted: boolean): UIState {
   if (s.call?.call_id !== callId) return s;
   return { ...s, call: { ...s.call, muted } };
+}
+
+// recordToggle is the pause/resume recording button of the call in progress: the request it sends
+// and its label (the caller dictates sensitive data: the agent pauses, then resumes).
+export function recordToggle(c: { recording_paused?: boolean }): { type: 'call.record_pause' | 'call.record_resume'; label: string } {
+  return c.recording_paused ? { type: 'call.record_resume', label: 'recordResume' } : { type: 'call.record_pause', label: 'recordPause' };
 }
 
 // mmss formats a duration in milliseconds as m:ss.
