@@ -187,6 +187,7 @@ func (a *App) startAgents() error {
 		Users: a.Auth, CRM: a.CRM, Store: a.Store, Log: a.log,
 		Recordings: a.Archive, RecordingSpool: a.cfg.Recording.SpoolDir,
 		AnnounceFirst: a.cfg.ACD.AnnounceFirst.D(), AnnounceEvery: a.cfg.ACD.AnnounceEvery.D()})
+	a.Center.RegisterMetrics(a.reg)
 	a.Agents = agentd.NewServer(agentd.Options{Calls: a.Center, Media: eng, Log: a.log, Registerer: a.reg,
 		ServerName: "kontakt " + Version})
 	a.Center.SetAgents(a.Agents)
@@ -346,6 +347,7 @@ func (a *App) routes() http.Handler {
 	crm.NewHandler(a.CRM).Register(mux)
 	open311.NewHandler(a.CRM, open311.Options{Log: a.log}).Register(mux)
 	recording.NewHandler(a.Archive).Register(mux)
+	a.Center.Register(mux)
 	mux.Handle("GET /api/v1/agent/ws", a.Agents)
 	mux.Handle("/agent/", http.StripPrefix("/agent", a.Agents.UI()))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
