@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/CyCoreSystems/ari/v5"
+	"github.com/CyCoreSystems/ari/v5/client/native"
 )
 
 // Media is an agent's media leg for one call: the relay's UDP socket that Asterisk's
@@ -154,16 +155,25 @@ func (c *Call) StartRecording(ctx context.Context, name string) (string, error) 
 // Kontakt uses the recording's mute instead (POST /recordings/live/{name}/mute, DELETE to end it),
 // for which Asterisk writes silence in place of every frame: the paused stretch stays in the file
 // as silence of the same length, at the offset the recording's metadata gives.
+//
+// Right after StartRecording the recording may still be queued (Asterisk answers 409 until the
+// snoop has started writing): the request is repeated for up to a second.
 func (c *Call) PauseRecording(name string, paused bool) error {
 	key := ari.NewKey(ari.LiveRecordingKey, name)
-	t := time.Now()
 	var err error
-	if paused {
-		err = c.sb.ari.LiveRecording().Mute(key)
-	} else {
-		err = c.sb.ari.LiveRecording().Unmute(key)
+	for attempt := 0; ; attempt++ {
+		t := time.Now()
+		if paused {
+			err = c.sb.ari.LiveRecording().Mute(key)
+		} else {
+			err = c.sb.ari.LiveRecording().Unmute(key)
+		}
+		c.sb.m.observe("record_pause", t)
+		if err == nil || native.CodeFromError(err) != 409 || attempt >= 50 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	c.sb.m.observe("record_pause", t)
 	if err != nil {
 		return fmt.Errorf("pause recording %s: %w", name, err)
 	}
