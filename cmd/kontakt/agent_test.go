@@ -38,9 +38,12 @@ func (c *agentCalls) Accept(_ context.Context, a agentd.AgentID, call agentd.Cal
 func (c *agentCalls) Reject(context.Context, agentd.AgentID, agentd.CallID, string) error { return nil }
 func (c *agentCalls) Hangup(context.Context, agentd.AgentID, agentd.CallID, string) error { return nil }
 func (c *agentCalls) Hold(context.Context, agentd.AgentID, agentd.CallID) error           { return nil }
-func (c *agentCalls) Resume(context.Context, agentd.AgentID, agentd.CallID) error         { return nil }
-func (c *agentCalls) Mute(context.Context, agentd.AgentID, agentd.CallID, bool) error     { return nil }
-func (c *agentCalls) DTMF(context.Context, agentd.AgentID, agentd.CallID, string) error   { return nil }
+func (c *agentCalls) RecordPause(context.Context, agentd.AgentID, agentd.CallID, bool) error {
+	return nil
+}
+func (c *agentCalls) Resume(context.Context, agentd.AgentID, agentd.CallID) error       { return nil }
+func (c *agentCalls) Mute(context.Context, agentd.AgentID, agentd.CallID, bool) error   { return nil }
+func (c *agentCalls) DTMF(context.Context, agentd.AgentID, agentd.CallID, string) error { return nil }
 func (c *agentCalls) Transfer(context.Context, agentd.AgentID, agentd.CallID, string, string) error {
 	return nil
 }
