@@ -16,7 +16,10 @@ echo "== agent page: build, type check, Vitest (embedded by the builds below)"
 bash agentd/web/build.sh
 
 echo "== unit, store and component tests"
-$GO test -count=1 -timeout 20m $($GO list ./... | grep -v '^kontakt/test/')
+$GO test -count=1 -timeout 20m $($GO list ./... | grep -v -e '^kontakt/test/' -e '^kontakt/agentd/media$')
+# The WebRTC relay's tests run alone: under the load of the other packages' tests one ICE-restart
+# case has been seen to stall (about 1 run in 10), a flake still to be found.
+$GO test -count=1 -timeout 10m ./agentd/media
 
 echo "== end-to-end tests (real Asterisk + Postgres)"
 set +e
