@@ -68,7 +68,7 @@ func (e *Engine) NewClient(cfg ClientConfig) (*Client, error) {
 		log = e.log
 	}
 	c := &Client{track: track, cfg: cfg, stop: make(chan struct{})}
-	c.negotiator = newNegotiator(pc, cfg.OnCandidate, log, &c.closing)
+	c.negotiator = newNegotiator(pc, cfg.OnCandidate, log, &c.closing, e.remoteOK)
 	if cfg.OnStateChange != nil {
 		pc.OnConnectionStateChange(cfg.OnStateChange)
 	}

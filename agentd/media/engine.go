@@ -51,6 +51,10 @@ type Engine struct {
 	mux     ice.UDPMux
 	relayIP netip.Addr
 	log     *slog.Logger
+	// remoteOK, when set, says which remote candidate addresses ICE may try: with Networks
+	// configured, only addresses in them (and loopback with IncludeLoopback), so no check is ever
+	// sent to an address outside the networks the softphones are meant to use.
+	remoteOK func(netip.Addr) bool
 }
 
 // PCMU is the only codec the engine negotiates: G.711 µ-law, 8 kHz, mono, payload type 0.
@@ -64,6 +68,8 @@ func New(cfg Config) (*Engine, error) {
 	}
 	log = log.With("component", "media")
 	e := &Engine{log: log}
+	var remoteOK func(netip.Addr) bool
+	defer func() { e.remoteOK = remoteOK }()
 	relay := cfg.RelayIP
 	if relay == "" {
 		relay = "127.0.0.1"
@@ -121,6 +127,11 @@ func New(cfg Config) (*Engine, error) {
 			a = a.Unmap()
 			return slices.ContainsFunc(prefixes, func(p netip.Prefix) bool { return p.Contains(a) })
 		})
+		loop := cfg.IncludeLoopback
+		remoteOK = func(a netip.Addr) bool {
+			a = a.Unmap()
+			return (loop && a.IsLoopback()) || slices.ContainsFunc(prefixes, func(p netip.Prefix) bool { return p.Contains(a) })
+		}
 	}
 	if len(cfg.PublicIPs) > 0 {
 		if err := s.SetICEAddressRewriteRules(webrtc.ICEAddressRewriteRule{

@@ -451,3 +451,35 @@ func TestPublicIPs(t *testing.T) {
 		t.Fatal("no candidate")
 	}
 }
+
+// With networks configured, ICE never tries a remote address outside them: such candidates,
+// trickled or in the description, are dropped.
+func TestRemoteCandidatesOutsideTheNetworksAreDropped(t *testing.T) {
+	e, err := New(Config{IncludeLoopback: true, Networks: []string{"10.77.0.0/24"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	n := &negotiator{remoteOK: e.remoteOK}
+	for cand, want := range map[string]bool{
+		"candidate:1 1 udp 2122260223 10.77.0.2 50000 typ host":              true,
+		"candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host":              true,
+		"candidate:2 1 udp 2122260223 192.0.2.2 50000 typ host":              false,
+		"candidate:3 1 udp 2122260223 abc-def.local 50000 typ host":          false,
+		"a=candidate:2 1 udp 2122260223 198.51.100.7 50000 typ srflx raddr 0": false,
+		"": true,
+	} {
+		if got := n.allowed(cand); got != want {
+			t.Errorf("%q: allowed %v, want %v", cand, got, want)
+		}
+	}
+	sdp := "v=0\r\na=candidate:1 1 udp 1 10.77.0.2 5 typ host\r\na=candidate:2 1 udp 1 192.0.2.2 5 typ host\r\na=end-of-candidates\r\n"
+	got := n.filterSDP(sdp)
+	if strings.Contains(got, "192.0.2.2") || !strings.Contains(got, "10.77.0.2") || !strings.Contains(got, "end-of-candidates") {
+		t.Fatalf("filtered SDP:\n%s", got)
+	}
+	all := &negotiator{}
+	if !all.allowed("candidate:2 1 udp 2122260223 192.0.2.2 50000 typ host") {
+		t.Fatal("without networks every candidate is allowed")
+	}
+}

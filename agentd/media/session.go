@@ -71,7 +71,7 @@ func (e *Engine) NewSession(cfg SessionConfig) (*Session, error) {
 		log = e.log
 	}
 	s := &Session{track: track, engine: e, cfg: cfg}
-	s.negotiator = newNegotiator(pc, cfg.OnCandidate, log, &s.closing)
+	s.negotiator = newNegotiator(pc, cfg.OnCandidate, log, &s.closing, e.remoteOK)
 	pc.OnConnectionStateChange(s.onState)
 	pc.OnTrack(func(remote *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if remote.Kind() != webrtc.RTPCodecTypeAudio {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -14,16 +16,17 @@ import (
 // (headless agent): offers and answers in either direction, trickled candidates both ways in an
 // order that never puts a candidate ahead of its description, and the polite-peer rollback.
 type negotiator struct {
-	pc      *webrtc.PeerConnection
-	log     *slog.Logger
-	closing *atomic.Bool
-	sigMu   sync.Mutex // serialises negotiations
-	cand    candidateGate
-	pending []webrtc.ICECandidateInit // remote candidates that came before the remote description
+	remoteOK func(netip.Addr) bool // nil: every remote candidate
+	pc       *webrtc.PeerConnection
+	log      *slog.Logger
+	closing  *atomic.Bool
+	sigMu    sync.Mutex // serialises negotiations
+	cand     candidateGate
+	pending  []webrtc.ICECandidateInit // remote candidates that came before the remote description
 }
 
-func newNegotiator(pc *webrtc.PeerConnection, onCandidate func(*webrtc.ICECandidateInit), log *slog.Logger, closing *atomic.Bool) *negotiator {
-	n := &negotiator{pc: pc, log: log, closing: closing}
+func newNegotiator(pc *webrtc.PeerConnection, onCandidate func(*webrtc.ICECandidateInit), log *slog.Logger, closing *atomic.Bool, remoteOK func(netip.Addr) bool) *negotiator {
+	n := &negotiator{pc: pc, log: log, closing: closing, remoteOK: remoteOK}
 	n.cand.deliver = onCandidate
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil {
@@ -50,7 +53,7 @@ func (s *negotiator) HandleOffer(offer string, send func(answer string)) error {
 			return fmt.Errorf("media: rollback: %w", err)
 		}
 	}
-	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: s.filterSDP(offer)}); err != nil {
 		return fmt.Errorf("media: offer: %w", err)
 	}
 	s.flushPending()
@@ -96,7 +99,7 @@ func (s *negotiator) HandleAnswer(answer string) error {
 	if s.closing.Load() {
 		return ErrClosed
 	}
-	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: s.filterSDP(answer)}); err != nil {
 		return fmt.Errorf("media: answer: %w", err)
 	}
 	s.flushPending()
@@ -111,6 +114,10 @@ func (s *negotiator) AddCandidate(c webrtc.ICECandidateInit) error {
 	if s.closing.Load() {
 		return ErrClosed
 	}
+	if !s.allowed(c.Candidate) {
+		s.log.Debug("remote candidate outside the media networks ignored", "candidate", c.Candidate)
+		return nil
+	}
 	if s.pc.RemoteDescription() == nil {
 		if len(s.pending) >= 64 {
 			return errors.New("media: too many candidates before the offer")
@@ -119,6 +126,39 @@ func (s *negotiator) AddCandidate(c webrtc.ICECandidateInit) error {
 		return nil
 	}
 	return s.pc.AddICECandidate(c)
+}
+
+// allowed says whether ICE may try a remote candidate ("candidate:F C udp P ADDR PORT typ …"):
+// an address outside the configured networks is never contacted.
+func (s *negotiator) allowed(cand string) bool {
+	if s.remoteOK == nil || cand == "" {
+		return true
+	}
+	f := strings.Fields(strings.TrimPrefix(cand, "a="))
+	if len(f) < 6 {
+		return true // malformed: pion refuses it
+	}
+	a, err := netip.ParseAddr(f[4])
+	if err != nil {
+		return false // an mDNS name or garbage: nothing here resolves it
+	}
+	return s.remoteOK(a)
+}
+
+// filterSDP removes candidate lines of a remote description that ICE may not try.
+func (s *negotiator) filterSDP(sdp string) string {
+	if s.remoteOK == nil || !strings.Contains(sdp, "a=candidate:") {
+		return sdp
+	}
+	lines := strings.SplitAfter(sdp, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if strings.HasPrefix(l, "a=candidate:") && !s.allowed(strings.TrimSpace(l)) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "")
 }
 
 func (s *negotiator) flushPending() {
