@@ -7,4 +7,5 @@ GO=${GO:-go}
 $GO test -run '^$' -bench . -benchmem -benchtime 2000x ./test/e2e/ -bench 'ARIRoundTrip'
 $GO test -run '^$' -bench 'StasisStartToGreeting' -benchtime 100x ./test/e2e/
 $GO test -run '^$' -bench 'IVR' -benchtime 1x ./test/e2e/
+$GO test -run '^$' -bench 'RecordingCPU' -benchtime 1x ./test/e2e/
 $GO test -run '^$' -bench . -benchmem -benchtime 1s ./acd/... ./ivr/... ./agentd/... ./internal/... ./recording/...

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -274,4 +275,25 @@ func (a *Asterisk) StartAgain(ctx context.Context) error {
 		return nil
 	}
 	return a.start(ctx)
+}
+
+// CPUTime returns the CPU time (user + system) Asterisk has used so far, from /proc.
+func (a *Asterisk) CPUTime() (time.Duration, error) {
+	if !a.Running() {
+		return 0, fmt.Errorf("asterisk is not running")
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", a.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name (which is in parentheses): utime is the 12th, stime the 13th.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("unexpected /proc stat: %q", s)
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const ticks = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / ticks, nil
 }
