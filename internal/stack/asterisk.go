@@ -177,14 +177,31 @@ func RenderSystemPrompts(ctx context.Context, dir string) error {
 	return nil
 }
 
-// RenderHoldMusic writes a calm synthetic hold melody (8 kHz WAV) into dir if it has none.
+// HoldNotes are the hold music's pitches (G4, B4, D5, B4): low and distinct from the test
+// tones, so tests can tell the music from a party's voice.
+var HoldNotes = []int{392, 494, 587, 494}
+
+// RenderHoldMusic writes a calm synthetic arpeggio (8 kHz WAV, 8 s) into dir if it has none.
 func RenderHoldMusic(ctx context.Context, dir string) error {
 	path := filepath.Join(dir, "kontakt-hold.wav")
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
-	args := []string{"-n", "-r", "8000", "-c", "1", "-b", "16", path + ".tmp.wav", "synth"}
-	args = append(args, "0.5", "pluck", "C4", "pluck", "E4", "fade", "0", "0.5", "0.1", "repeat", "15", "vol", "0.4")
+	var notes []string
+	for i, hz := range HoldNotes {
+		n := fmt.Sprintf("%s.note%d.wav", path, i)
+		if out, err := exec.CommandContext(ctx, "sox", "-n", "-r", "8000", "-c", "1", "-b", "16", n,
+			"synth", "0.5", "sine", fmt.Sprint(hz), "fade", "0.05", "0.5", "0.1", "vol", "0.3").CombinedOutput(); err != nil {
+			return fmt.Errorf("sox hold music: %v: %s", err, out)
+		}
+		defer os.Remove(n)
+		notes = append(notes, n)
+	}
+	var args []string
+	for range 4 {
+		args = append(args, notes...)
+	}
+	args = append(args, path+".tmp.wav")
 	if out, err := exec.CommandContext(ctx, "sox", args...).CombinedOutput(); err != nil {
 		return fmt.Errorf("sox hold music: %v: %s", err, out)
 	}

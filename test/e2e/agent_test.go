@@ -161,6 +161,14 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 	// Escalation: the consultant sends the caller to the broker queue with a note; the broker,
 	// available now, gets the offer with the note and the same ticket, and hears the caller.
 	time.Sleep(1500 * time.Millisecond) // the consultant and the resident talk a moment (recorded)
+	// Hold: the caller hears the hold music (checked in the resident's recording below).
+	if err := ag.Hold(wctx, offer.CallID); err != nil {
+		t.Fatalf("hold: %v", err)
+	}
+	time.Sleep(2 * time.Second) // on hold
+	if err := ag.Resume(wctx, offer.CallID); err != nil {
+		t.Fatalf("resume: %v", err)
+	}
 	if _, err := broker.SetState(wctx, protocol.StateAvailable, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +215,7 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 		t.Errorf("outcome %s, want answered", call.Outcome)
 	}
 	types := eventTypes(t, a.Store, call.ID)
-	for _, want := range []string{"routed", "queued", "offered", "agent_connected", "transferred", "caller_hangup"} {
+	for _, want := range []string{"routed", "queued", "offered", "agent_connected", "held", "resumed", "transferred", "caller_hangup"} {
 		if !slices.Contains(types, want) {
 			t.Errorf("event %s missing from %v", want, types)
 		}
@@ -219,6 +227,10 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 		b, err = os.ReadFile(wav)
 		return err == nil && len(b) > 44+8000*2
 	})
+	// The hold music (G4–B4–D5) for at least a second: more than the moment in the queue.
+	if n := toneWindows(b, 494); n < 10 {
+		t.Errorf("the resident heard the hold music's 494 Hz in %d windows of 100 ms; want the 2 s hold", n)
+	}
 	if !hasTone(b, 1000) || !hasTone(b, 1200) {
 		t.Errorf("the resident did not hear both: consultant's 1000 Hz %v, broker's 1200 Hz %v", hasTone(b, 1000), hasTone(b, 1200))
 	}
@@ -267,6 +279,24 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 		int64(call.TicketID)).Scan(&kind, &category); err != nil || kind != "intervention" || category != "pothole" {
 		t.Errorf("ticket after wrap-up: kind %q category %q (%v); want intervention, pothole", kind, category, err)
 	}
+}
+
+// toneWindows counts the 200 ms windows (100 ms apart) of a 16-bit 8 kHz WAV that hold freq.
+func toneWindows(wav []byte, freq float64) int {
+	if len(wav) < 44 {
+		return 0
+	}
+	pcm := make([]int16, (len(wav)-44)/2)
+	for i := range pcm {
+		pcm[i] = int16(wav[44+2*i]) | int16(wav[45+2*i])<<8
+	}
+	n := 0
+	for i := 0; i+1600 <= len(pcm); i += 800 {
+		if tone.Strength(pcm[i:i+1600], freq) > 0.2 {
+			n++
+		}
+	}
+	return n
 }
 
 // hasTone reports whether a 16-bit 8 kHz WAV holds freq in any 200 ms window.
