@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"kontakt/internal/resident"
 )
@@ -33,12 +34,21 @@ func TestE2EWaitingCallersHearTheirPosition(t *testing.T) {
 	cl := dialResident(t, cfg)
 	var wg sync.WaitGroup
 	refs := make([]string, 2)
+	since := time.Now()
 	for i := range refs {
+		if i == 1 {
+			// The second caller dials once the first is queued, so it is behind the first.
+			waitFor(t, 20*time.Second, "the first caller queued", func() bool {
+				var n int
+				a.Store.DB().QueryRow(ctx, `SELECT count(*) FROM calls c JOIN call_events e ON e.call_id = c.id
+					WHERE c.caller = '+48600100600' AND c.started_at >= $1 AND e.type = 'queued'`, since).Scan(&n)
+				return n > 0
+			})
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// The second caller arrives a little later, so it is behind the first.
-			steps, _ := resident.ParseScript([]string{"await roads, wait 8s, hangup", "wait 1s, await roads, wait 7s, hangup"}[i])
+			steps, _ := resident.ParseScript([]string{"await roads, wait 9s, hangup", "await roads, wait 6s, hangup"}[i])
 			res, err := cl.Place(ctx, resident.Call{CallerID: "+4860010060" + string(rune('0'+i)), Steps: steps, Await: awaitNode(a.Store)})
 			if err != nil {
 				t.Error(err)
