@@ -462,10 +462,10 @@ func TestRemoteCandidatesOutsideTheNetworksAreDropped(t *testing.T) {
 	defer e.Close()
 	n := &negotiator{remoteOK: e.remoteOK}
 	for cand, want := range map[string]bool{
-		"candidate:1 1 udp 2122260223 10.77.0.2 50000 typ host":              true,
-		"candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host":              true,
-		"candidate:2 1 udp 2122260223 192.0.2.2 50000 typ host":              false,
-		"candidate:3 1 udp 2122260223 abc-def.local 50000 typ host":          false,
+		"candidate:1 1 udp 2122260223 10.77.0.2 50000 typ host":               true,
+		"candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host":               true,
+		"candidate:2 1 udp 2122260223 192.0.2.2 50000 typ host":               false,
+		"candidate:3 1 udp 2122260223 abc-def.local 50000 typ host":           false,
 		"a=candidate:2 1 udp 2122260223 198.51.100.7 50000 typ srflx raddr 0": false,
 		"": true,
 	} {
