@@ -122,9 +122,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if len(applied) > 0 {
 		a.log.Info("migrations applied", "versions", applied)
 	}
-	a.Board.WithStore(a.Store)
 	a.Auth = auth.NewService(pool, auth.Options{Log: a.log})
 	a.CRM = crm.New(pool, crm.Options{Location: a.cfg.Location(), Log: a.log})
+	a.Board.WithStore(callStore{Store: a.Store, crm: a.CRM})
 	if err := os.MkdirAll(a.cfg.Recording.ArchiveDir, 0o755); err != nil {
 		return fmt.Errorf("recording.archive_dir: %w", err)
 	}

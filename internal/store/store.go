@@ -412,24 +412,3 @@ func (s *Store) SetCallMenu(ctx context.Context, id CallID, menuID string, versi
 		string(id), menuID, version, lang)
 	return err
 }
-
-// LinkCallToTicket moves a call to an existing ticket (the resident called about it). The draft
-// the call created is marked merged when no other call belongs to it, so it is not lost.
-func (s *Store) LinkCallToTicket(ctx context.Context, id CallID, t TicketID) error {
-	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		var draft TicketID
-		if err := tx.QueryRow(ctx, `SELECT ticket_id FROM calls WHERE id = $1 FOR UPDATE`, string(id)).Scan(&draft); err != nil {
-			return err
-		}
-		if draft == t {
-			return nil
-		}
-		if _, err := tx.Exec(ctx, `UPDATE calls SET ticket_id = $2 WHERE id = $1`, string(id), int64(t)); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `UPDATE tickets SET status = 'merged', merged_into = $2, updated_at = now()
-			WHERE id = $1 AND kind = 'unknown' AND status = 'new' AND NOT EXISTS (SELECT 1 FROM calls WHERE ticket_id = $1)`,
-			int64(draft), int64(t))
-		return err
-	})
-}

@@ -177,29 +177,3 @@ func TestMigrateConcurrentlyAppliesOnce(t *testing.T) {
 		t.Fatalf("second migrate applied %v, %v", again, err)
 	}
 }
-
-func TestLinkCallToTicketMergesTheDraft(t *testing.T) {
-	ctx := context.Background()
-	st := store.New(testenv.Tx(t), warsaw)
-	asked, err := st.CreateTicket(ctx, store.Ticket{Channel: "web_form", Description: "Dziura w jezdni"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := store.CallID("00000000-0000-4000-8000-0000000000cc")
-	draft, err := st.CreateCallWithTicket(ctx, store.NewCall{ID: id, ChannelID: "ch-cc", Caller: "+48222", StartedAt: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.LinkCallToTicket(ctx, id, asked.ID); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := st.Call(ctx, id)
-	d, _ := st.Ticket(ctx, draft.ID)
-	if c.TicketID != asked.ID || d.Status != "merged" {
-		t.Fatalf("call on ticket %d (want %d), draft status %s (want merged)", c.TicketID, asked.ID, d.Status)
-	}
-	var into int64
-	if err := st.DB().QueryRow(ctx, `SELECT merged_into FROM tickets WHERE id = $1`, int64(draft.ID)).Scan(&into); err != nil || into != int64(asked.ID) {
-		t.Fatalf("merged_into %d, %v; want %d", into, err, asked.ID)
-	}
-}

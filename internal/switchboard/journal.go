@@ -12,11 +12,19 @@ import (
 	"kontakt/internal/store"
 )
 
-// permanent reports whether Postgres refused the write for its data (SQLSTATE classes 22, data
-// exception, and 23, integrity constraint violation), as opposed to being unreachable.
+// Refused is a write the store refused for good (its rules, not its availability).
+type Refused struct{ Err error }
+
+func (r Refused) Error() string { return "refused: " + r.Err.Error() }
+func (r Refused) Unwrap() error { return r.Err }
+
+// permanent reports whether the write was refused for its data — Postgres's SQLSTATE classes 22
+// (data exception) and 23 (integrity constraint violation), or a Refused from the store — as
+// opposed to the database being unreachable.
 func permanent(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code[:2] == "22" || pe.Code[:2] == "23")
+	var r Refused
+	return errors.As(err, &r) || (errors.As(err, &pe) && (pe.Code[:2] == "22" || pe.Code[:2] == "23"))
 }
 
 // Store is what the switchboard needs of the database.

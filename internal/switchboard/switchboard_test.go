@@ -155,6 +155,9 @@ func TestPermanentDatabaseErrors(t *testing.T) {
 			t.Errorf("%s: permanent %v, want %v", code, got, want)
 		}
 	}
+	if !permanent(fmt.Errorf("link: %w", Refused{Err: fmt.Errorf("the ticket is closed")})) {
+		t.Error("a refusal by the store's rules is permanent")
+	}
 	if permanent(fmt.Errorf("dial tcp: connection refused")) {
 		t.Error("a connection error is not permanent")
 	}

@@ -90,8 +90,8 @@ var rules = [...]rule{
 		who: roles(RoleSupervisor), from: open,
 		why: "only a supervisor gives a ticket to another consultant"},
 	ActionMerge: {
-		who: firstLine, from: statuses(StatusNew, StatusInProgress), owned: true,
-		why: "the first line links a draft to an existing ticket"},
+		who: firstLine | roles(RoleSystem), from: statuses(StatusNew, StatusInProgress), owned: true,
+		why: "the first line links a draft to an existing ticket; the system does when a caller asks about one by phone"},
 	ActionAbandon: {
 		who: firstLine | roles(RoleSystem), from: statuses(StatusNew), owned: true,
 		why: "the system, or the consultant who got the call, marks a call's draft abandoned"},

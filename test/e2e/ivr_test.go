@@ -146,6 +146,13 @@ func TestE2EIVRSeededMenuByPhone(t *testing.T) {
 				if call.TicketID != tk.ID {
 					t.Errorf("the call is linked to ticket %d, want %d (the one asked about)", call.TicketID, tk.ID)
 				}
+				// Through the ticket rules: the draft is merged (history) and the contact counted.
+				var contacts, merges int
+				a.Store.DB().QueryRow(context.Background(), `SELECT contacts FROM tickets WHERE id = $1`, int64(tk.ID)).Scan(&contacts)
+				a.Store.DB().QueryRow(context.Background(), `SELECT count(*) FROM tickets WHERE merged_into = $1`, int64(tk.ID)).Scan(&merges)
+				if contacts != 2 || merges != 1 {
+					t.Errorf("ticket %s: %d contacts and %d merged drafts; want 2 and 1", tk.Number, contacts, merges)
+				}
 			case "unknown ticket":
 				if !slices.ContainsFunc(played, func(s string) bool { return strings.Contains(s, "unknown") }) {
 					t.Errorf("the unknown number was not said; prompts: %v", played)
