@@ -190,7 +190,7 @@ func (c *Center) perform(a acd.Action) {
 		e.call.Record(switchboard.EvOffered, map[string]any{"agent": string(a.Agent), "queue": string(a.Queue)})
 		if err := c.agents.Offer(agentd.AgentID(a.Agent), o); err != nil {
 			c.log.Warn("offer not delivered; declining", "agent", a.Agent, "call", a.Call, "err", err)
-			go c.post(func() { c.step(acd.OfferDeclined{Call: a.Call, Agent: a.Agent}) })
+			c.post(func() { c.step(acd.OfferDeclined{Call: a.Call, Agent: a.Agent}) })
 		}
 	case acd.ActCancelOffer:
 		c.agents.CancelOffer(agentd.AgentID(a.Agent), agentd.CallID(a.Call), a.Reason)

@@ -423,9 +423,6 @@ func (c *Call) PlayAndWait(ctx context.Context, media string) error {
 func (c *Call) hangup() {
 	c.byUs = true
 	c.Record(EvKontaktHangup, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), c.sb.o.ARI.RequestTimeout)
-	defer cancel()
-	_ = ctx
 	t := time.Now()
 	err := c.sb.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, c.ChannelID), "normal")
 	c.sb.m.observe("hangup", t)

@@ -46,11 +46,12 @@ func (e Event) keys() []string {
 		for _, k := range e.ARI.Keys() {
 			out = append(out, k.Kind+":"+k.ID)
 		}
+		// A playback's target URI ("channel:ID", "bridge:ID") is already a key.
 		if pe, ok := e.ARI.(*ari.PlaybackStarted); ok {
-			out = append(out, targetKey(pe.Playback.TargetURI))
+			out = append(out, pe.Playback.TargetURI)
 		}
 		if pe, ok := e.ARI.(*ari.PlaybackFinished); ok {
-			out = append(out, targetKey(pe.Playback.TargetURI))
+			out = append(out, pe.Playback.TargetURI)
 		}
 		return out
 	}
@@ -72,6 +73,3 @@ func (e Event) keys() []string {
 	}
 	return out
 }
-
-// targetKey turns a playback target URI ("channel:ID", "bridge:ID") into a key.
-func targetKey(uri string) string { return uri }

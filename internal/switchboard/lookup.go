@@ -2,9 +2,6 @@ package switchboard
 
 import (
 	"context"
-	"time"
-
-	"github.com/CyCoreSystems/ari/v5"
 
 	"kontakt/internal/store"
 	"kontakt/internal/ticket"
@@ -59,31 +56,4 @@ func (l StoreLookup) LookupTicket(ctx context.Context, digits string, lang ivr.L
 	res.Status = ivr.LookupFound // Number stays as keyed: the interpreter matches its question by it
 	res.Ticket = ivr.TicketInfo{Status: status, Category: word(t.Category), Unit: word(t.Unit), Updated: t.UpdatedAt}
 	return res, t.ID, nil
-}
-
-// HoldRouter keeps a routed call waiting with music on hold until the caller hangs up: the
-// behaviour of a queue with no consultant signed in.
-type HoldRouter struct {
-	// Class is the music-on-hold class ("default").
-	Class string
-}
-
-// Route implements Router.
-func (h HoldRouter) Route(ctx context.Context, c *Call, r ivr.Route) (Outcome, error) {
-	class := h.Class
-	if class == "" {
-		class = "default"
-	}
-	c.Record(EvQueued, map[string]any{"queue": r.Queue, "language": string(r.Language)})
-	t := time.Now()
-	err := c.sb.ari.Channel().MOH(ari.NewKey(ari.ChannelKey, c.ChannelID), class)
-	c.sb.m.observe("moh", t)
-	if err != nil {
-		return OutcomeUnknown, c.fail("music on hold", err)
-	}
-	for {
-		if _, err := c.Next(ctx); err != nil {
-			return OutcomeUnknown, err
-		}
-	}
 }

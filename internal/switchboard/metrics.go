@@ -14,6 +14,8 @@ type metrics struct {
 	ariReconnects prometheus.Counter
 	ariRequest    *prometheus.HistogramVec
 	ariEvents     *prometheus.CounterVec
+	eventsKnown   prometheus.Counter // ariEvents{kind="known"}, resolved once: counted per event
+	eventsOpaque  prometheus.Counter
 	eventsBad     prometheus.Counter
 	storeRetries  prometheus.Counter
 	storeRefused  prometheus.Counter
@@ -56,6 +58,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, o := range Outcomes {
 		m.callsEnded.WithLabelValues(string(o))
 	}
+	m.eventsKnown = m.ariEvents.WithLabelValues("known")
+	m.eventsOpaque = m.ariEvents.WithLabelValues("opaque")
 	if reg != nil {
 		reg.MustRegister(m.callsStarted, m.callsEnded, m.callsActive, m.ariConnected, m.ariReconnects,
 			m.ariRequest, m.ariEvents, m.eventsBad, m.storeRetries, m.storeRefused, m.storePending, m.greetingDelay)

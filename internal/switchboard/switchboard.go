@@ -279,9 +279,9 @@ func (s *Switchboard) reconcile(ctx context.Context) error {
 // route hands one event to the call it concerns; it never blocks.
 func (s *Switchboard) route(ev Event) {
 	if ev.ARI != nil {
-		s.m.ariEvents.WithLabelValues("known").Inc()
+		s.m.eventsKnown.Inc()
 	} else {
-		s.m.ariEvents.WithLabelValues("opaque").Inc()
+		s.m.eventsOpaque.Inc()
 	}
 	if st, ok := ev.ARI.(*ari.StasisStart); ok {
 		s.mu.Lock()
