@@ -29,6 +29,44 @@ const shortMenu = `{"format": 1, "id": "19115", "languages": ["pl", "en", "uk"],
  "nodes": {"hello": {"kind": "play", "prompt": {"pl": "Dzień dobry.", "en": "Hello.", "uk": "Добрий день."}, "next": "roads"},
            "roads": {"kind": "queue", "queue": "roads"}}}`
 
+// useShortMenu publishes shortMenu (every caller to the roads queue) and restores the seeded menu
+// when the test ends.
+func useShortMenu(t *testing.T, a *app.App) {
+	t.Helper()
+	ctx := context.Background()
+	before, ok := a.Menus.Current("19115")
+	if !ok {
+		t.Fatal("no published menu")
+	}
+	v, probs, err := a.Menus.SaveDraft(ctx, []byte(shortMenu), "test")
+	if err != nil || len(probs) > 0 {
+		t.Fatalf("menu: %v %v", err, probs)
+	}
+	if _, err := a.Menus.Publish(ctx, "19115", v.Version, "test"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := a.Menus.Rollback(context.Background(), "19115", before.Version, "test"); err != nil {
+			t.Errorf("restoring the menu: %v", err)
+		}
+	})
+}
+
+// onDuty signs a new user with role in and connects a headless agent with a WebRTC softphone
+// (sending tone Hz) through eng; it returns once the softphone is connected.
+func onDuty(t *testing.T, ctx context.Context, a *app.App, eng *media.Engine, login string, role auth.Role, tone float64) *agent.Agent {
+	t.Helper()
+	ag, err := agent.Dial(ctx, "http://"+a.Addr(), signIn(t, a, login, role), agent.Options{Engine: eng, Tone: tone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ag.Close)
+	if err := ag.WaitMedia(ctx); err != nil {
+		t.Fatalf("softphone of %s: %v", login, err)
+	}
+	return ag
+}
+
 // signIn creates a user and signs in over HTTP; it returns the session cookie's value.
 func signIn(t *testing.T, a *app.App, login string, roles ...auth.Role) string {
 	t.Helper()
@@ -60,54 +98,22 @@ func TestE2ECallReachesAgentWithScreenPopAndAudioBothWays(t *testing.T) {
 	cfg.Media.Networks = []string{"127.0.0.1/32"}
 	a := startApp(t, cfg, nil)
 	ctx := context.Background()
-	before, ok := a.Menus.Current("19115")
-	if !ok {
-		t.Fatal("no published menu")
-	}
-	v, probs, err := a.Menus.SaveDraft(ctx, []byte(shortMenu), "test")
-	if err != nil || len(probs) > 0 {
-		t.Fatalf("menu: %v %v", err, probs)
-	}
-	if _, err := a.Menus.Publish(ctx, "19115", v.Version, "test"); err != nil {
-		t.Fatal(err)
-	}
-	// The other tests use the seeded menu: publish it again afterwards.
-	t.Cleanup(func() {
-		if _, err := a.Menus.Rollback(context.Background(), "19115", before.Version, "test"); err != nil {
-			t.Errorf("restoring the menu: %v", err)
-		}
-	})
+	useShortMenu(t, a)
 
-	cookie := signIn(t, a, "konsultant-e2e", auth.RoleConsultant)
 	eng, err := media.New(media.Config{IncludeLoopback: true, Networks: []string{"127.0.0.1/32"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	ag, err := agent.Dial(ctx, "http://"+a.Addr(), cookie, agent.Options{Engine: eng, Tone: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ag.Close()
 	wctx, cancel := context.WithTimeout(ctx, 40*time.Second)
 	defer cancel()
-	if err := ag.WaitMedia(wctx); err != nil {
-		t.Fatalf("softphone: %v", err)
-	}
+	ag := onDuty(t, wctx, a, eng, "konsultant-e2e", auth.RoleConsultant, 1000)
 	if _, err := ag.SetState(wctx, protocol.StateAvailable, ""); err != nil {
 		t.Fatal(err)
 	}
 
 	// A broker signs in too: the consultant will escalate the call to the broker queue.
-	brokerCookie := signIn(t, a, "broker-e2e", auth.RoleBroker)
-	broker, err := agent.Dial(ctx, "http://"+a.Addr(), brokerCookie, agent.Options{Engine: eng, Tone: 1200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer broker.Close()
-	if err := broker.WaitMedia(wctx); err != nil {
-		t.Fatalf("broker softphone: %v", err)
-	}
+	broker := onDuty(t, wctx, a, eng, "broker-e2e", auth.RoleBroker, 1200)
 	if _, err := broker.SetState(wctx, protocol.StatePaused, "break"); err != nil {
 		t.Fatal(err)
 	}

@@ -56,23 +56,7 @@ func TestE2EBrowserAgentAnswersRealCall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	before, ok := a.Menus.Current("19115")
-	if !ok {
-		t.Fatal("no published menu")
-	}
-	v, probs, err := a.Menus.SaveDraft(ctx, []byte(shortMenu), "test")
-	if err != nil || len(probs) > 0 {
-		t.Fatalf("menu: %v %v", err, probs)
-	}
-	if _, err := a.Menus.Publish(ctx, "19115", v.Version, "test"); err != nil {
-		t.Fatal(err)
-	}
-	// The other tests use the seeded menu: publish it again afterwards.
-	t.Cleanup(func() {
-		if _, err := a.Menus.Rollback(context.Background(), "19115", before.Version, "test"); err != nil {
-			t.Errorf("restoring the menu: %v", err)
-		}
-	})
+	useShortMenu(t, a)
 	const login, password = "konsultant-chromium", "a-long-test-password-chromium"
 	if _, err := a.Auth.CreateUser(ctx, auth.NewUser{Login: login, Name: "Konsultant Chromium",
 		Roles: []auth.Role{auth.RoleConsultant}, Password: password}); err != nil {

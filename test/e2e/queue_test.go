@@ -15,22 +15,7 @@ func TestE2EWaitingCallersHearTheirPosition(t *testing.T) {
 	cfg := testConfig()
 	a := startApp(t, cfg, nil)
 	ctx := context.Background()
-	before, ok := a.Menus.Current("19115")
-	if !ok {
-		t.Fatal("no published menu")
-	}
-	v, probs, err := a.Menus.SaveDraft(ctx, []byte(shortMenu), "test")
-	if err != nil || len(probs) > 0 {
-		t.Fatalf("menu: %v %v", err, probs)
-	}
-	if _, err := a.Menus.Publish(ctx, "19115", v.Version, "test"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := a.Menus.Rollback(context.Background(), "19115", before.Version, "test"); err != nil {
-			t.Errorf("restoring the menu: %v", err)
-		}
-	})
+	useShortMenu(t, a)
 	cl := dialResident(t, cfg)
 	var wg sync.WaitGroup
 	refs := make([]string, 2)

@@ -9,38 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"kontakt/agentd/agent"
 	"kontakt/agentd/media"
 	"kontakt/agentd/media/tone"
 	"kontakt/agentd/protocol"
-	"kontakt/internal/app"
 	"kontakt/internal/auth"
 	"kontakt/internal/resident"
 	"kontakt/recording"
 )
-
-// useShortMenu publishes shortMenu (every caller to the roads queue) and restores the seeded menu
-// when the test ends.
-func useShortMenu(t *testing.T, a *app.App) {
-	t.Helper()
-	ctx := context.Background()
-	before, ok := a.Menus.Current("19115")
-	if !ok {
-		t.Fatal("no published menu")
-	}
-	v, probs, err := a.Menus.SaveDraft(ctx, []byte(shortMenu), "test")
-	if err != nil || len(probs) > 0 {
-		t.Fatalf("menu: %v %v", err, probs)
-	}
-	if _, err := a.Menus.Publish(ctx, "19115", v.Version, "test"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := a.Menus.Rollback(context.Background(), "19115", before.Version, "test"); err != nil {
-			t.Errorf("restoring the menu: %v", err)
-		}
-	})
-}
 
 // pcm16 returns the samples of a 16-bit WAV with a 44-byte header.
 func pcm16(wav []byte) []int16 {
@@ -92,22 +67,14 @@ func TestE2ERecordingPauseLeavesSilentGap(t *testing.T) {
 	useShortMenu(t, a)
 	ctx := context.Background()
 
-	cookie := signIn(t, a, "konsultant-pause-e2e", auth.RoleConsultant)
 	eng, err := media.New(media.Config{IncludeLoopback: true, Networks: []string{"127.0.0.1/32"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	ag, err := agent.Dial(ctx, "http://"+a.Addr(), cookie, agent.Options{Engine: eng, Tone: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ag.Close()
 	wctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	if err := ag.WaitMedia(wctx); err != nil {
-		t.Fatalf("softphone: %v", err)
-	}
+	ag := onDuty(t, wctx, a, eng, "konsultant-pause-e2e", auth.RoleConsultant, 1000)
 	if _, err := ag.SetState(wctx, protocol.StateAvailable, ""); err != nil {
 		t.Fatal(err)
 	}
