@@ -417,6 +417,11 @@ func (e *Engine) arrive(ev CallArrived) {
 	c.note = ev.Note
 	e.calls[c.id] = c
 	c.log(e.now, hArrived, "", q.id, 0)
+	if ev.Callback != "" {
+		c.virtual, c.number = true, ev.Callback
+		q.st.callbacks++
+		c.log(e.now, hCallbackRequested, "", q.id, 0)
+	}
 	e.enter(c, q, false)
 }
 

@@ -208,7 +208,7 @@ func (r *runner) run(line string) []string {
 		ev = SetOverride{Queue: QueueID(arg(0)), Override: o}
 	case "call":
 		p, _ := strconv.Atoi(kv["prio"])
-		ca := CallArrived{Call: CallID(arg(0)), Queue: QueueID(kv["queue"]), Priority: p, Language: kv["lang"], Note: kv["note"]}
+		ca := CallArrived{Call: CallID(arg(0)), Queue: QueueID(kv["queue"]), Priority: p, Language: kv["lang"], Note: kv["note"], Callback: kv["callback"]}
 		if s := kv["arrived"]; s != "" {
 			tm, err := time.Parse("15:04:05", s)
 			if err != nil {

@@ -153,6 +153,10 @@ type CallArrived struct {
 	Language string
 	Note     string
 	Arrived  time.Time
+	// Callback, when set, books a callback to this number instead of a caller on the line (the
+	// IVR's callback node, or a callback restored after a restart): a virtual caller from the
+	// start, served in its place like RequestCallback's.
+	Callback string
 }
 
 // OfferAccepted: the agent answered the offer; caller and agent are connected.
