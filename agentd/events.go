@@ -71,10 +71,14 @@ func (s *Server) CancelOffer(agent AgentID, call CallID, reason string) error {
 }
 
 // CallConnected says the caller is bridged with the agent's softphone: call.connected answers
-// the agent's offer.accept.
+// the agent's offer.accept, or (a callback's offer) says the resident answered.
 func (s *Server) CallConnected(agent AgentID, call CallID) error {
 	return s.withSession(agent, func(ss *session) error {
 		a := ss.accepting
+		if a == nil && ss.offer != nil && ss.offer.Callback != nil && ss.offer.CallID == string(call) {
+			// a callback: the resident answered; nobody accepted, nothing to reply to
+			a, ss.offer = &accepting{offer: ss.offer}, nil
+		}
 		if a == nil || a.offer.CallID != string(call) {
 			if ss.call != nil && ss.call.info.CallID == string(call) {
 				return nil // said twice

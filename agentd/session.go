@@ -324,6 +324,9 @@ func (ss *session) handle(c *conn, env protocol.Envelope) {
 			if ss.offer == nil || ss.offer.OfferID != m.OfferID {
 				return conflict("the offer was withdrawn meanwhile")
 			}
+			if ss.offer.Callback != nil {
+				return conflict("a callback connects by itself when the resident answers")
+			}
 			callID = CallID(ss.offer.CallID)
 			if ss.s.opts.Media != nil && (ss.med == nil || ss.medDead) {
 				ss.offer, mediaDown = nil, true
@@ -352,6 +355,9 @@ func (ss *session) handle(c *conn, env protocol.Envelope) {
 		ss.do(c, env, func() *protocol.Error {
 			if ss.offer == nil || ss.offer.OfferID != m.OfferID {
 				return conflict("the offer was withdrawn meanwhile")
+			}
+			if ss.offer.Callback != nil {
+				return conflict("a callback being dialled cannot be rejected; it connects when the resident answers")
 			}
 			callID = CallID(ss.offer.CallID)
 			ss.offer = nil

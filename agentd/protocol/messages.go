@@ -569,6 +569,29 @@ type Offer struct {
 	RecentTickets []TicketSummary `json:"recent_tickets"` // the caller's, newest first; may be empty
 	IVRPath       []IVRStep       `json:"ivr_path"`
 	Articles      []Article       `json:"articles"` // suggested knowledge-base articles; may be empty
+	// Callback, when present, makes this a callback the center is dialling for the agent: it is
+	// not accepted or rejected; call.connected follows when the resident answers, offer.cancelled
+	// (no_answer) when they do not.
+	Callback *CallbackInfo `json:"callback,omitempty"`
+}
+
+// CallbackInfo is a callback's number and which attempt this is (1, 2, …).
+type CallbackInfo struct {
+	Number  string `json:"number"`
+	Attempt int    `json:"attempt"`
+}
+
+func (c *CallbackInfo) validate(p string) *Error {
+	if c == nil {
+		return nil
+	}
+	if c.Attempt < 1 {
+		return errorf(CodeInvalidField, p+".attempt", "must be 1 or more")
+	}
+	if c.Number == "" {
+		return errorf(CodeMissingField, p+".number", "required")
+	}
+	return (&Caller{Number: c.Number}).validate(p)
 }
 
 func (*Offer) Type() Type { return TypeOffer }
@@ -585,6 +608,7 @@ func (m *Offer) validate() *Error {
 		each("data.recent_tickets", m.RecentTickets, func(p string, t TicketSummary) *Error { return t.validate(p) }),
 		each("data.ivr_path", m.IVRPath, func(p string, s IVRStep) *Error { return s.validate(p) }),
 		each("data.articles", m.Articles, func(p string, a Article) *Error { return a.validate(p) }),
+		m.Callback.validate("data.callback"),
 	)
 }
 
@@ -609,13 +633,13 @@ func (m *Offer) MarshalJSON() ([]byte, error) {
 type OfferCancelled struct {
 	OfferID string `json:"offer_id"`
 	CallID  string `json:"call_id"`
-	Reason  string `json:"reason"` // caller_hangup | timeout | rerouted
+	Reason  string `json:"reason"` // caller_hangup | timeout | rerouted | no_answer
 }
 
 func (*OfferCancelled) Type() Type { return TypeOfferCancelled }
 func (m *OfferCancelled) validate() *Error {
 	return first(reqIdent("data.offer_id", m.OfferID), reqIdent("data.call_id", m.CallID),
-		oneOf("data.reason", m.Reason, "caller_hangup", "timeout", "rerouted"))
+		oneOf("data.reason", m.Reason, "caller_hangup", "timeout", "rerouted", "no_answer"))
 }
 
 // CallEvent is a call event with its time.

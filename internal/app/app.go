@@ -186,7 +186,10 @@ func (a *App) startAgents() error {
 	a.Center = center.New(center.Options{Queues: ivr.DefaultQueues(), WrapUp: a.cfg.ACD.WrapUp.D(), Ring: a.cfg.ACD.Ring.D(),
 		Users: a.Auth, CRM: a.CRM, Store: a.Store, Log: a.log,
 		Recordings: a.Archive, RecordingSpool: a.cfg.Recording.SpoolDir,
-		AnnounceFirst: a.cfg.ACD.AnnounceFirst.D(), AnnounceEvery: a.cfg.ACD.AnnounceEvery.D()})
+		AnnounceFirst: a.cfg.ACD.AnnounceFirst.D(), AnnounceEvery: a.cfg.ACD.AnnounceEvery.D(),
+		Dialer: a.Board, Callback: center.CallbackOptions{OfferAfter: a.cfg.ACD.Callback.OfferAfter.D(),
+			Endpoint: a.cfg.ACD.Callback.Endpoint, CallerID: a.cfg.ACD.Callback.CallerID, Attempts: a.cfg.ACD.Callback.Attempts,
+			Retry: a.cfg.ACD.Callback.Retry.D(), Ring: a.cfg.ACD.Callback.Ring.D()}})
 	a.Center.RegisterMetrics(a.reg)
 	a.Agents = agentd.NewServer(agentd.Options{Calls: a.Center, Media: eng, Log: a.log, Registerer: a.reg,
 		ServerName: "kontakt " + Version})
@@ -211,7 +214,7 @@ func (a *App) startIVR(ctx context.Context) error {
 	}
 	if a.flow == nil {
 		a.Board.SetFlow(&switchboard.IVRFlow{MenuID: "19115", Menus: a.Menus, Speaker: r,
-			Tickets: switchboard.StoreLookup{Store: a.Store}, Router: a.Center})
+			Tickets: switchboard.StoreLookup{Store: a.Store}, Router: a.Center, Callbacks: a.Center})
 	}
 	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,6 +55,10 @@ type Options struct {
 	// AnnounceFirst is when a waiting caller first hears their position (0: at once), and
 	// AnnounceEvery how often again (0: only once).
 	AnnounceFirst, AnnounceEvery time.Duration
+	// Dialer calls residents back; nil: callbacks are booked but never dialled.
+	Dialer Dialer
+	// Callback configures the callback offer and the dialling.
+	Callback CallbackOptions
 }
 
 // Center coordinates calls, the ACD and agents.
@@ -82,6 +85,8 @@ type entry struct {
 	arrived time.Time
 	pop     protocol.Offer
 	agent   acd.AgentID // offered to or connected with
+	ticket  store.TicketID
+	cb      *pendingCallback // the caller is a callback holding its place (call is nil meanwhile)
 }
 
 // New returns a center; SetAgents must be called before Run.
@@ -91,6 +96,15 @@ func New(o Options) *Center {
 	}
 	if o.Ring == 0 {
 		o.Ring = 20 * time.Second
+	}
+	if o.Callback.Ring == 0 {
+		o.Callback.Ring = 30 * time.Second
+	}
+	if o.Callback.Endpoint == "" {
+		o.Callback.Endpoint = "PJSIP/{number}@trunk"
+	}
+	if o.Callback.CallerID == "" {
+		o.Callback.CallerID = "19115"
 	}
 	if len(o.Languages) == 0 {
 		o.Languages = []string{"pl", "en", "uk"}
@@ -104,13 +118,19 @@ func New(o Options) *Center {
 	now := time.Now()
 	for _, q := range append(append([]string{}, o.Queues...), "broker", "supervisor") {
 		c.eng.Step(now, acd.ConfigureQueue{Queue: acd.QueueConfig{ID: acd.QueueID(q),
-			Skills: []acd.SkillLevel{{Skill: q, Level: 1}}, WrapUp: o.WrapUp, RingTimeout: o.Ring}})
+			Skills: []acd.SkillLevel{{Skill: q, Level: 1}}, WrapUp: o.WrapUp, RingTimeout: o.Ring,
+			// The ACD's own limit on an attempt leaves the dialler time to wait for the resident's
+			// line to be free and to ring it out.
+			CallbackAttempts: o.Callback.Attempts, CallbackRetry: o.Callback.Retry, CallbackRingTimeout: o.Callback.Ring + 45*time.Second}})
 	}
 	return c
 }
 
 // SetSpeaker gives the center the renderer of its announcements (before Run).
 func (c *Center) SetSpeaker(s switchboard.Speaker) { c.o.Speaker = s }
+
+// SetDialer gives the center the switchboard that calls residents back (before Run).
+func (c *Center) SetDialer(d Dialer) { c.o.Dialer = d }
 
 // SetAgents gives the center the agents' server (built with the center as its Calls).
 func (c *Center) SetAgents(s *agentd.Server) { c.agents = s }
@@ -192,11 +212,23 @@ func (c *Center) perform(a acd.Action) {
 			c.log.Warn("offer not delivered; declining", "agent", a.Agent, "call", a.Call, "err", err)
 			c.post(func() { c.step(acd.OfferDeclined{Call: a.Call, Agent: a.Agent}) })
 		}
+	case acd.ActCallbackDue:
+		c.callbackDue(a)
 	case acd.ActCancelOffer:
-		c.agents.CancelOffer(agentd.AgentID(a.Agent), agentd.CallID(a.Call), a.Reason)
-		if e := c.calls[a.Call]; e != nil {
+		e := c.calls[a.Call]
+		if e != nil && e.cb != nil && e.cb.dialing {
+			// The ACD gave the callback's attempt up: stop ringing the resident.
+			e.cb.dialing, e.agent = false, ""
+			e.cb.cancel()
+			c.agents.CancelOffer(agentd.AgentID(a.Agent), agentd.CallID(a.Call), "no_answer")
+			return
+		}
+		c.agents.CancelOffer(agentd.AgentID(a.Agent), agentd.CallID(a.Call), cancelReason(a.Reason))
+		if e != nil {
 			e.agent = ""
-			e.call.Record(switchboard.EvOfferCancelled, map[string]any{"agent": string(a.Agent), "reason": a.Reason})
+			if e.call != nil {
+				e.call.Record(switchboard.EvOfferCancelled, map[string]any{"agent": string(a.Agent), "reason": a.Reason})
+			}
 		}
 	case acd.ActAgentState:
 		st, reason := agentState(a.State), a.Reason
@@ -213,11 +245,33 @@ func (c *Center) perform(a acd.Action) {
 			}
 		}
 	case acd.ActReject, acd.ActCallbackFailed:
-		if e := c.calls[a.Call]; e != nil {
+		e := c.calls[a.Call]
+		switch {
+		case e == nil:
+		case e.call != nil:
 			e.call.Post(endCall{reason: a.Reason})
+		case e.cb != nil:
+			delete(c.calls, a.Call)
+			text := fmt.Sprintf("Nie udało się oddzwonić na numer %s: %d próby bez odpowiedzi.", e.cb.number, a.Attempt)
+			if a.Kind == acd.ActReject {
+				text = fmt.Sprintf("Oddzwonienie na numer %s nie zostało przyjęte przez kolejkę %s (%s).", e.cb.number, a.Queue, a.Reason)
+			}
+			go c.ticketNote(e.ticket, text)
 		}
 	case acd.ActInvalid:
 		c.log.Debug("acd refused an event", "call", a.Call, "agent", a.Agent, "reason", a.Reason)
+	}
+}
+
+// cancelReason is the protocol's name for why the ACD withdrew an offer.
+func cancelReason(why string) string {
+	switch why {
+	case acd.WhyNoAnswer:
+		return "timeout"
+	case acd.WhyAbandoned:
+		return "caller_hangup"
+	default:
+		return "rerouted"
 	}
 }
 
@@ -269,10 +323,14 @@ type (
 )
 
 // Route implements switchboard.Router: the call waits in the queue with music until an agent
-// takes it, then talks with the agent until one of them hangs up.
+// takes it, then talks with the agent until one of them hangs up. A caller who has waited long
+// enough is offered a callback that keeps their place.
 func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route) (switchboard.Outcome, error) {
 	id := acd.CallID(call.ID)
 	e := &entry{call: call, route: r, arrived: time.Now(), pop: c.screenPop(ctx, call, r)}
+	if t, err := call.Ticket(ctx); err == nil {
+		e.ticket = t.ID
+	}
 	call.Record(switchboard.EvQueued, map[string]any{"queue": r.Queue, "language": string(r.Language)})
 	c.post(func() {
 		c.calls[id] = e
@@ -282,77 +340,155 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 		c.post(func() { c.step(acd.CallEnded{Call: id}); delete(c.calls, id) })
 		return switchboard.OutcomeUnknown, err
 	}
-	var agent acd.AgentID
-	var leg *media.Leg
-	var rec *legRecording
-	var announcing string // the playback of an announcement under way
-	nextAnnounce := time.Time{}
+	cv := &conversation{c: c, call: call, id: id, e: e, lang: r.Language}
 	if c.o.Speaker != nil {
-		nextAnnounce = time.Now().Add(c.o.AnnounceFirst)
+		cv.nextAnnounce = time.Now().Add(c.o.AnnounceFirst)
 	}
-	finish := func(reason string) {
-		if rec != nil {
-			abnormal := ""
-			if reason != "caller_hangup" && reason != "agent_hangup" {
-				abnormal = reason
-			}
-			call.StopRecording(rec.snoop)
-			go c.finalise(*rec, abnormal)
-		}
-		if leg != nil {
-			st := leg.Stats()
-			call.Record(switchboard.EvAgentMedia, map[string]any{"to_agent_packets": st.ToAgent.Packets,
-				"from_agent_packets": st.FromAgent.Packets, "dropped": st.Dropped})
-			leg.Detach()
-		}
-		a := agent
-		c.post(func() {
-			c.step(acd.CallEnded{Call: id})
-			delete(c.calls, id)
-			if a != "" {
-				c.agents.CallEnded(agentd.AgentID(a), agentd.CallID(id), reason)
-			}
-		})
+	if c.o.Dialer != nil && c.o.Callback.OfferAfter > 0 && c.o.Speaker != nil {
+		cv.cbOfferAt = time.Now().Add(c.o.Callback.OfferAfter)
 	}
+	return cv.serve(ctx)
+}
+
+// conversation is one leg's state on its call goroutine: waiting with music (announcements, the
+// callback offer), then connected with an agent.
+type conversation struct {
+	c    *Center
+	call *switchboard.Call
+	id   acd.CallID
+	e    *entry
+	lang ivr.Lang
+
+	agent        acd.AgentID
+	leg          *media.Leg
+	rec          *legRecording
+	playing      string // the playback of an announcement or a callback prompt under way
+	nextAnnounce time.Time
+	cbOfferAt    time.Time // when the callback is offered (zero: not, or already)
+	cb           cbDialog
+}
+
+// finish ends the leg: the recording is finalised, the agent's media detached, the ACD told.
+func (cv *conversation) finish(reason string) {
+	c, call, id := cv.c, cv.call, cv.id
+	if cv.rec != nil {
+		abnormal := ""
+		if reason != "caller_hangup" && reason != "agent_hangup" {
+			abnormal = reason
+		}
+		call.StopRecording(cv.rec.snoop)
+		go c.finalise(*cv.rec, abnormal)
+	}
+	if cv.leg != nil {
+		st := cv.leg.Stats()
+		call.Record(switchboard.EvAgentMedia, map[string]any{"to_agent_packets": st.ToAgent.Packets,
+			"from_agent_packets": st.FromAgent.Packets, "dropped": st.Dropped})
+		cv.leg.Detach()
+	}
+	a := cv.agent
+	c.post(func() {
+		c.step(acd.CallEnded{Call: id})
+		delete(c.calls, id)
+		if a != "" {
+			c.agents.CallEnded(agentd.AgentID(a), agentd.CallID(id), reason)
+		}
+	})
+}
+
+// deadline is the next moment the waiting leg must act on.
+func (cv *conversation) deadline() time.Time {
+	var d time.Time
+	for _, t := range []time.Time{cv.nextAnnounce, cv.cbOfferAt, cv.cb.until} {
+		if !t.IsZero() && (d.IsZero() || t.Before(d)) {
+			d = t
+		}
+	}
+	return d
+}
+
+// stopPrompt cuts the announcement or prompt under way short.
+func (cv *conversation) stopPrompt() {
+	if cv.playing != "" {
+		cv.call.StopPlayback(cv.playing)
+		cv.playing = ""
+	}
+}
+
+func (cv *conversation) serve(ctx context.Context) (switchboard.Outcome, error) {
+	c, call := cv.c, cv.call
 	for {
-		ev, fired, err := call.NextUntil(ctx, nextAnnounce)
+		ev, fired, err := call.NextUntil(ctx, cv.deadline())
 		if fired {
-			nextAnnounce = time.Time{}
-			if agent == "" && announcing == "" {
-				if id, err := c.announce(ctx, call, r.Language); err == nil {
-					announcing = id
-				} else if errors.Is(err, switchboard.ErrHangup) {
-					finish("caller_hangup")
+			now := time.Now()
+			if !cv.nextAnnounce.IsZero() && !now.Before(cv.nextAnnounce) {
+				cv.nextAnnounce = time.Time{}
+				if cv.agent == "" && cv.playing == "" && cv.cb.stage <= cbOffered {
+					if pid, err := c.announce(ctx, call, cv.lang); err == nil {
+						cv.playing = pid
+					} else if errors.Is(err, switchboard.ErrHangup) {
+						cv.finish("caller_hangup")
+						return switchboard.OutcomeUnknown, err
+					}
+				}
+				if c.o.AnnounceEvery > 0 && cv.agent == "" {
+					cv.nextAnnounce = now.Add(c.o.AnnounceEvery)
+				}
+			}
+			if !cv.cbOfferAt.IsZero() && !now.Before(cv.cbOfferAt) && cv.playing != "" {
+				cv.cbOfferAt = now.Add(500 * time.Millisecond) // after the announcement under way
+			} else if !cv.cbOfferAt.IsZero() && !now.Before(cv.cbOfferAt) {
+				cv.cbOfferAt = time.Time{}
+				if cv.agent == "" {
+					if err := cv.offerCallback(ctx); errors.Is(err, switchboard.ErrHangup) {
+						cv.finish("caller_hangup")
+						return switchboard.OutcomeUnknown, err
+					}
+				}
+			}
+			if !cv.cb.until.IsZero() && !now.Before(cv.cb.until) {
+				if err := cv.callbackTimeout(ctx); errors.Is(err, switchboard.ErrHangup) {
+					cv.finish("caller_hangup")
 					return switchboard.OutcomeUnknown, err
 				}
 			}
-			if c.o.AnnounceEvery > 0 && agent == "" {
-				nextAnnounce = time.Now().Add(c.o.AnnounceEvery)
+			continue
+		}
+		if pf, ok := ev.ARI.(*ari.PlaybackFinished); ok && pf.Playback.ID == cv.playing {
+			cv.playing = ""
+			if cv.agent == "" {
+				if cv.cb.stage == cbConfirm || cv.cb.stage == cbEnter {
+					cv.cb.until = time.Now().Add(cbKeyTimeout) // the prompt is over: wait for keys
+				} else {
+					call.StartMOH("")
+				}
 			}
 			continue
 		}
-		if pf, ok := ev.ARI.(*ari.PlaybackFinished); ok && pf.Playback.ID == announcing {
-			announcing = ""
-			if agent == "" {
-				call.StartMOH("")
+		if d, ok := ev.ARI.(*ari.ChannelDtmfReceived); ok {
+			if cv.agent == "" && cv.cb.stage != cbNone {
+				booked, err := cv.callbackKey(ctx, d.Digit)
+				if booked {
+					return switchboard.OutcomeCallback, nil
+				}
+				if errors.Is(err, switchboard.ErrHangup) {
+					cv.finish("caller_hangup")
+					return switchboard.OutcomeUnknown, err
+				}
 			}
 			continue
 		}
 		if err != nil {
-			finish("caller_hangup")
-			if agent != "" && errors.Is(err, switchboard.ErrHangup) {
+			cv.finish("caller_hangup")
+			if cv.agent != "" && errors.Is(err, switchboard.ErrHangup) {
 				return switchboard.OutcomeAnswered, nil
 			}
 			return switchboard.OutcomeUnknown, err
 		}
 		switch m := ev.Data.(type) {
 		case connectAgent:
-			if announcing != "" {
-				// The agent is there: the announcement is cut short, not waited for.
-				call.StopPlayback(announcing)
-				announcing = ""
-			}
-			nextAnnounce = time.Time{}
+			// The agent is there: an announcement or the callback dialogue is cut short.
+			cv.stopPrompt()
+			cv.nextAnnounce, cv.cbOfferAt, cv.cb = time.Time{}, time.Time{}, cbDialog{}
 			sess, ok := c.agents.Media(agentd.AgentID(m.agent))
 			if !ok {
 				m.done <- fmt.Errorf("the agent's softphone is not connected")
@@ -367,39 +503,39 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 				l.Detach()
 				m.done <- err
 				if errors.Is(err, switchboard.ErrHangup) {
-					finish("caller_hangup")
+					cv.finish("caller_hangup")
 					return switchboard.OutcomeUnknown, err
 				}
 				continue
 			}
-			agent, leg = m.agent, l
+			cv.agent, cv.leg = m.agent, l
 			call.Record(switchboard.EvAgentConnected, map[string]any{"agent": string(m.agent)})
 			m.done <- nil
-			rec = c.startRecording(ctx, call, m.agent)
+			cv.rec = c.startRecording(ctx, call, m.agent)
 		case endCall:
-			finish(m.reason)
-			if agent != "" {
+			cv.finish(m.reason)
+			if cv.agent != "" {
 				return switchboard.OutcomeAnswered, nil
 			}
 			return switchboard.OutcomeFailed, fmt.Errorf("the queue refused the call: %s", m.reason)
 		case transferOut:
 			// The agent hands the caller on: the leg (and its recording) ends, the caller hears
 			// music again and keeps its place in the new queue.
-			if rec != nil {
-				call.StopRecording(rec.snoop)
-				go c.finalise(*rec, "")
-				rec = nil
+			if cv.rec != nil {
+				call.StopRecording(cv.rec.snoop)
+				go c.finalise(*cv.rec, "")
+				cv.rec = nil
 			}
-			if leg != nil {
-				leg.Detach()
-				leg = nil
+			if cv.leg != nil {
+				cv.leg.Detach()
+				cv.leg = nil
 			}
 			call.DisconnectAgent()
-			call.Record(switchboard.EvTransferred, map[string]any{"agent": string(agent), "queue": m.queue, "note": m.note})
-			agent = ""
+			call.Record(switchboard.EvTransferred, map[string]any{"agent": string(cv.agent), "queue": m.queue, "note": m.note})
+			cv.agent = ""
 			call.StartMOH("")
 			if c.o.Speaker != nil {
-				nextAnnounce = time.Now().Add(c.o.AnnounceFirst)
+				cv.nextAnnounce = time.Now().Add(c.o.AnnounceFirst)
 			}
 		case holdCall:
 			if m.on {
@@ -412,11 +548,11 @@ func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route)
 		case dtmfCall:
 			call.SendDTMF(m.digits)
 		case muteAgent:
-			if leg != nil {
-				leg.SetMuted(m.on)
+			if cv.leg != nil {
+				cv.leg.SetMuted(m.on)
 			}
 		case pauseRec:
-			m.done <- c.pauseRecording(ctx, call, rec, m.paused, m.by)
+			m.done <- c.pauseRecording(ctx, call, cv.rec, m.paused, m.by)
 		}
 	}
 }
@@ -682,7 +818,7 @@ func (c *Center) Accept(ctx context.Context, agent agentd.AgentID, call agentd.C
 	done := make(chan res, 1)
 	c.post(func() {
 		e := c.calls[acd.CallID(call)]
-		if e == nil || e.agent != acd.AgentID(agent) {
+		if e == nil || e.agent != acd.AgentID(agent) || e.call == nil {
 			done <- res{err: &protocol.Error{Code: "not_found", Message: "this call is no longer offered to you"}}
 			return
 		}
@@ -699,17 +835,23 @@ func (c *Center) Accept(ctx context.Context, agent agentd.AgentID, call agentd.C
 	if r.err != nil {
 		return r.err
 	}
+	c.connect(r.e.call, agent, call)
+	return nil
+}
+
+// connect has the call's goroutine connect the caller with the agent's softphone; the agent
+// then gets call.connected.
+func (c *Center) connect(sc *switchboard.Call, agent agentd.AgentID, call agentd.CallID) {
 	go func() {
 		connected := make(chan error, 1)
-		r.e.call.Post(connectAgent{agent: acd.AgentID(agent), done: connected})
+		sc.Post(connectAgent{agent: acd.AgentID(agent), done: connected})
 		if err := <-connected; err != nil {
 			c.log.Warn("connecting the agent failed", "agent", agent, "call", call, "err", err)
-			r.e.call.Post(endCall{reason: "media_failed"})
+			sc.Post(endCall{reason: "media_failed"})
 			return
 		}
 		c.agents.CallConnected(agent, call)
 	}()
-	return nil
 }
 
 // Reject implements agentd.Calls.
@@ -723,7 +865,7 @@ func (c *Center) withCall(agent agentd.AgentID, call agentd.CallID, msg any) err
 	done := make(chan *entry, 1)
 	c.post(func() {
 		e := c.calls[acd.CallID(call)]
-		if e == nil || e.agent != acd.AgentID(agent) {
+		if e == nil || e.agent != acd.AgentID(agent) || e.call == nil {
 			done <- nil
 			return
 		}
@@ -787,14 +929,13 @@ func (c *Center) DTMF(ctx context.Context, agent agentd.AgentID, call agentd.Cal
 // queue. The caller keeps its original arrival (ahead of later callers) and the note travels on
 // the screen-pop; the agent goes to wrap-up.
 func (c *Center) Transfer(ctx context.Context, agent agentd.AgentID, call agentd.CallID, queue, note string) error {
-	known := slices.Contains(c.o.Queues, queue) || queue == "broker" || queue == "supervisor"
-	if !known {
+	if !c.knownQueue(queue) {
 		return &protocol.Error{Code: "invalid_field", Field: "data.queue", Message: fmt.Sprintf("no queue %q", queue)}
 	}
 	done := make(chan error, 1)
 	c.post(func() {
 		e := c.calls[acd.CallID(call)]
-		if e == nil || e.agent != acd.AgentID(agent) {
+		if e == nil || e.agent != acd.AgentID(agent) || e.call == nil {
 			done <- &protocol.Error{Code: "not_found", Message: "you are not connected with this call"}
 			return
 		}
@@ -913,7 +1054,7 @@ func (c *Center) recordWrapUp(ctx context.Context, agent agentd.AgentID, call ag
 func (c *Center) AgentGone(agent agentd.AgentID, reason string) {
 	c.post(func() {
 		if call, ok := c.onCall[acd.AgentID(agent)]; ok {
-			if e := c.calls[call]; e != nil {
+			if e := c.calls[call]; e != nil && e.call != nil {
 				e.call.Post(endCall{reason: "agent_gone"})
 			}
 			delete(c.onCall, acd.AgentID(agent))

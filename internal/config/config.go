@@ -108,6 +108,25 @@ type ACD struct {
 	// AnnounceEvery how often again ("0s": never again).
 	AnnounceFirst Duration `json:"announce_first"`
 	AnnounceEvery Duration `json:"announce_every"`
+	// Callback: how residents are called back.
+	Callback Callback `json:"callback"`
+}
+
+// Callback configures callbacks: the offer to a waiting caller, and how Kontakt dials.
+type Callback struct {
+	// OfferAfter is how long a caller waits before being offered a callback that keeps their
+	// place ("0s": never offered while waiting; the menu's callback node still books one).
+	OfferAfter Duration `json:"offer_after"`
+	// Endpoint is Asterisk's dial string for a resident's number, with {number} in it, e.g.
+	// "PJSIP/{number}@trunk".
+	Endpoint string `json:"endpoint"`
+	// CallerID is the number the resident's phone shows.
+	CallerID string `json:"caller_id"`
+	// Attempts is how many times Kontakt calls before giving up; Retry the pause between
+	// attempts; Ring how long each attempt may ring.
+	Attempts int      `json:"attempts"`
+	Retry    Duration `json:"retry"`
+	Ring     Duration `json:"ring"`
 }
 
 // Recording configures call recordings, their archive and retention.
@@ -154,7 +173,9 @@ func Default() Config {
 		},
 		Media: Media{PortMin: 40000, PortMax: 40999, IncludeLoopback: true},
 		ACD: ACD{WrapUp: Duration(30 * time.Second), Ring: Duration(20 * time.Second),
-			AnnounceFirst: Duration(2 * time.Second), AnnounceEvery: Duration(45 * time.Second)},
+			AnnounceFirst: Duration(2 * time.Second), AnnounceEvery: Duration(45 * time.Second),
+			Callback: Callback{OfferAfter: Duration(90 * time.Second), Endpoint: "PJSIP/{number}@trunk", CallerID: "19115",
+				Attempts: 3, Retry: Duration(5 * time.Minute), Ring: Duration(30 * time.Second)}},
 		Recording: Recording{ArchiveDir: "/var/lib/kontakt/recordings", SpoolDir: "/var/spool/asterisk/recording", RetentionMonths: 6, PurgeAt: "03:30"},
 		Drain:     Drain{Timeout: Duration(10 * time.Minute)},
 		TimeZone:  "Europe/Warsaw",
@@ -451,6 +472,24 @@ func (c *Config) Validate() Problems {
 	}
 	if c.ACD.AnnounceFirst.D() < 0 || c.ACD.AnnounceEvery.D() < 0 || (c.ACD.AnnounceEvery.D() > 0 && c.ACD.AnnounceEvery.D() < 10*time.Second) {
 		add("acd.announce_every", "announcements: announce_first not negative; announce_every 0 (once) or at least 10s")
+	}
+	if cb := c.ACD.Callback; cb.OfferAfter.D() < 0 {
+		add("acd.callback.offer_after", "must not be negative (0s: callbacks are not offered while waiting)")
+	}
+	if cb := c.ACD.Callback; !strings.Contains(cb.Endpoint, "{number}") || strings.ContainsAny(cb.Endpoint, " \t\n") {
+		add("acd.callback.endpoint", "an Asterisk dial string with {number} in it, such as PJSIP/{number}@trunk")
+	}
+	if cb := c.ACD.Callback; cb.CallerID == "" || strings.Trim(cb.CallerID, "+0123456789") != "" {
+		add("acd.callback.caller_id", "the number residents see: digits, optionally after +")
+	}
+	if cb := c.ACD.Callback; cb.Attempts < 1 || cb.Attempts > 10 {
+		add("acd.callback.attempts", "between 1 and 10")
+	}
+	if cb := c.ACD.Callback; cb.Retry.D() < 10*time.Second {
+		add("acd.callback.retry", "at least 10s")
+	}
+	if cb := c.ACD.Callback; cb.Ring.D() < 5*time.Second || cb.Ring.D() > 3*time.Minute {
+		add("acd.callback.ring", "between 5s and 3m")
 	}
 	if c.ACD.WrapUp.D() < 0 || c.ACD.Ring.D() < time.Second {
 		add("acd.ring", "ring must be at least 1s and wrap_up not negative")

@@ -139,6 +139,15 @@ type Options struct {
 	ARI switchboard.ARIOptions // App is ignored: each client uses its own application name
 	// Number and Context are what the Local channel dials (19115@residents).
 	Number, Context string
+	// Phone, when set, makes the client the resident's phone for that number instead: Kontakt's
+	// callbacks to it (Local/<number>@phones) reach the client's application
+	// kontakt-phone-<digits>, and Answer takes them.
+	Phone string
+}
+
+// PhoneApp is the Stasis application of the phone for number (see Options.Phone).
+func PhoneApp(number string) string {
+	return "kontakt-phone-" + strings.TrimPrefix(number, "+")
 }
 
 // Client places simulated residents' calls; one client can carry many calls at once.
@@ -151,6 +160,8 @@ type Client struct {
 	conn   *switchboard.EventConn
 	cancel context.CancelFunc
 	done   chan struct{}
+	// incoming carries the channels ringing the phone (Options.Phone).
+	incoming chan string
 }
 
 type live struct {
@@ -168,6 +179,9 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 	b := make([]byte, 4)
 	rand.Read(b)
 	o.ARI.App = "kontakt-resident-" + hex.EncodeToString(b)
+	if o.Phone != "" {
+		o.ARI.App = PhoneApp(o.Phone)
+	}
 	if o.ARI.MaxConns == 0 {
 		o.ARI.MaxConns = 16
 	}
@@ -179,7 +193,7 @@ func Dial(ctx context.Context, o Options) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{o: o, app: o.ARI.App, ari: switchboard.NewARIClient(o.ARI), calls: map[string]*live{}, conn: conn,
-		done: make(chan struct{})}
+		done: make(chan struct{}), incoming: make(chan string, 16)}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	c.cancel = cancel
 	go func() {
@@ -217,6 +231,13 @@ func (c *Client) route(ev switchboard.Event) {
 	c.mu.Lock()
 	l := c.calls[id]
 	c.mu.Unlock()
+	if st, ok := ev.ARI.(*ari.StasisStart); ok && l == nil && c.o.Phone != "" && !strings.HasPrefix(id, "res-") {
+		select {
+		case c.incoming <- st.Channel.ID:
+		default:
+		}
+		return
+	}
 	if l != nil {
 		select {
 		case l.events <- ev:
@@ -307,6 +328,71 @@ func (c *Client) Place(ctx context.Context, call Call) (Result, error) {
 			return res, fmt.Errorf("resident: not answered within %s", call.Ring)
 		}
 	}
+	return c.talk(ctx, key, l, call, res)
+}
+
+// Answer waits (at most until ctx ends) for a call to the phone (Options.Phone), lets it ring
+// for call.Ring (0: answers at once), answers and then does call.Steps as Place does.
+// Result.AnswerWait is how long it rang.
+func (c *Client) Answer(ctx context.Context, call Call) (Result, error) {
+	var chID string
+	select {
+	case chID = <-c.incoming:
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("resident: no call to %s: %w", c.o.Phone, ctx.Err())
+	}
+	res := Result{ChannelID: chID}
+	l := &live{events: make(chan switchboard.Event, 256)}
+	c.mu.Lock()
+	c.calls[chID] = l
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.calls, chID)
+		c.mu.Unlock()
+	}()
+	key := ari.NewKey(ari.ChannelKey, chID)
+	start := time.Now()
+	c.ari.Channel().Ring(key)
+	if call.Ring > 0 {
+		select {
+		case <-time.After(call.Ring):
+		case <-ctx.Done():
+			return res, ctx.Err()
+		}
+	}
+	if err := c.ari.Channel().Answer(key); err != nil {
+		return res, fmt.Errorf("resident: answer: %w", err)
+	}
+	res.Answered, res.AnswerWait = true, time.Since(start)
+	if h, err := c.ari.Channel().Data(key); err == nil && h.ChannelVars != nil {
+		res.Ref = h.ChannelVars["KONTAKT_REF"]
+	}
+	return c.talk(ctx, key, l, call, res)
+}
+
+// Decline lets the next call to the phone go unanswered: it waits for it (at most until ctx
+// ends) and hangs it up with cause, e.g. 17 (busy) or 21 (rejected).
+func (c *Client) Decline(ctx context.Context, cause int) error {
+	select {
+	case chID := <-c.incoming:
+		return c.ari.Channel().Hangup(ari.NewKey(ari.ChannelKey, chID), map[int]string{17: "busy", 21: "congestion"}[cause])
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// talk does the call's steps once it is answered.
+func (c *Client) talk(ctx context.Context, key *ari.Key, l *live, call Call, res Result) (Result, error) {
+	ref := res.Ref
+	if ref == "" {
+		ref = newRef()
+	}
+	hangup := func() {
+		res.HungUpBy = "resident"
+		c.ari.Channel().Hangup(key, "normal")
+	}
+	var err error
 	answered := time.Now()
 	ended := false
 	if call.Record {

@@ -122,6 +122,7 @@ func (s *Stack) KontaktConfig(listen string) config.Config {
 	c.ARI.Password = s.Asterisk.ARIPassword
 	c.Calls.PromptsDir = filepath.Join(s.Asterisk.Dir, "prompts")
 	c.Calls.MessagesDir = s.Asterisk.MessagesDir()
+	c.ACD.Callback.Endpoint = "Local/{number}@phones" // the simulated residents' phones
 	c.Recording.ArchiveDir = filepath.Join(s.Dir, "recordings")
 	c.Recording.SpoolDir = s.Asterisk.RecordingDir()
 	return c

@@ -180,10 +180,16 @@ type NewCall struct {
 	StartedAt time.Time
 	// Description is the new ticket's initial text.
 	Description string
+	// Direction is "inbound" (the default) or "outbound" (Kontakt called the resident: a
+	// callback).
+	Direction string
+	// TicketID, when set, is the ticket the call belongs to from the start (a callback's): no
+	// draft ticket is created.
+	TicketID TicketID
 }
 
 // CreateCallWithTicket creates the draft ticket (channel phone, kind unknown) and the call row
-// linked to it, in one transaction. It is idempotent on the call's id: a second attempt (after a
+// linked to it, in one transaction (with NewCall.TicketID, only the call row, on that ticket). It is idempotent on the call's id: a second attempt (after a
 // lost reply) returns the ticket the first created.
 func (s *Store) CreateCallWithTicket(ctx context.Context, c NewCall) (Ticket, error) {
 	var t Ticket
@@ -197,13 +203,21 @@ func (s *Store) CreateCallWithTicket(ctx context.Context, c NewCall) (Ticket, er
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
-		t, err = insertTicket(ctx, tx, s.loc, Ticket{Channel: "phone", CallerPhone: c.Caller, Description: c.Description, CreatedAt: c.StartedAt})
+		if c.TicketID != 0 {
+			t, err = getTicket(ctx, tx, c.TicketID)
+		} else {
+			t, err = insertTicket(ctx, tx, s.loc, Ticket{Channel: "phone", CallerPhone: c.Caller, Description: c.Description, CreatedAt: c.StartedAt})
+		}
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO calls (id, ticket_id, channel_id, caller, called, caller_ref, started_at)
-			VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7)`,
-			string(c.ID), int64(t.ID), c.ChannelID, c.Caller, c.Called, c.CallerRef, c.StartedAt)
+		dir := c.Direction
+		if dir == "" {
+			dir = "inbound"
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO calls (id, ticket_id, channel_id, caller, called, caller_ref, started_at, direction)
+			VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), $7, $8)`,
+			string(c.ID), int64(t.ID), c.ChannelID, c.Caller, c.Called, c.CallerRef, c.StartedAt, dir)
 		return err
 	})
 	if err != nil {
@@ -356,16 +370,17 @@ type Call struct {
 	EndedAt     *time.Time
 	Outcome     string
 	HangupCause int
+	Direction   string // inbound, or outbound (a callback)
 }
 
 const callColumns = `id, coalesce(ticket_id, 0), channel_id, caller, called, coalesce(caller_ref, ''), started_at,
-	answered_at, ended_at, coalesce(outcome, ''), coalesce(hangup_cause, 0)`
+	answered_at, ended_at, coalesce(outcome, ''), coalesce(hangup_cause, 0), direction`
 
 func scanCall(row pgx.Row) (Call, error) {
 	var c Call
 	var id string
 	err := row.Scan(&id, &c.TicketID, &c.ChannelID, &c.Caller, &c.Called, &c.CallerRef, &c.StartedAt,
-		&c.AnsweredAt, &c.EndedAt, &c.Outcome, &c.HangupCause)
+		&c.AnsweredAt, &c.EndedAt, &c.Outcome, &c.HangupCause, &c.Direction)
 	c.ID = CallID(id)
 	return c, err
 }

@@ -51,6 +51,9 @@ type Call struct {
 	pending  []Event // events taken from the mailbox, not yet returned by Next
 	pathMu   sync.Mutex
 	path     []PathStep
+	dial     *DialRequest  // an outbound call (Switchboard.Dial)
+	answered chan error    // an outbound call's answer, or why it failed
+	done     chan struct{} // closed when the call is over
 }
 
 // PathStep is one IVR node the call passed, with the keys pressed there.
@@ -63,7 +66,7 @@ func newCall(s *Switchboard, ch ari.ChannelData, adopted bool) *Call {
 	c := &Call{
 		ID: id, ChannelID: ch.ID, Caller: ch.Caller.Number, Called: ch.Dialplan.Exten,
 		Ref: ch.ChannelVars["KONTAKT_REF"], Start: time.Now(),
-		sb: s, mb: newMailbox[Event](), adopted: adopted,
+		sb: s, mb: newMailbox[Event](), adopted: adopted, done: make(chan struct{}),
 	}
 	c.log = s.log.With("call_id", id, "channel", ch.ID)
 	c.journal = newJournal(id, s.o.Store, c.log, s.m)
@@ -111,7 +114,11 @@ func (c *Call) Record(t EventType, data map[string]any) {
 	c.journal.event(store.CallEvent{Seq: c.seq, At: time.Now(), Type: string(t), Data: data})
 }
 
+// Done is closed when the call is over (safe from any goroutine).
+func (c *Call) Done() <-chan struct{} { return c.done }
+
 func (c *Call) run(ctx context.Context) {
+	defer close(c.done)
 	defer c.mb.close()
 	if c.adopted {
 		if prev, err := c.sb.o.Store.CallByChannel(ctx, c.ChannelID); err == nil {
@@ -122,14 +129,35 @@ func (c *Call) run(ctx context.Context) {
 		}
 		c.Record(EvRecovered, nil)
 	}
-	c.journal.create(store.NewCall{ID: c.ID, ChannelID: c.ChannelID, Caller: c.Caller, Called: c.Called,
-		CallerRef: c.Ref, StartedAt: c.Start})
-	if !c.adopted {
+	nc := store.NewCall{ID: c.ID, ChannelID: c.ChannelID, Caller: c.Caller, Called: c.Called,
+		CallerRef: c.Ref, StartedAt: c.Start}
+	if c.dial != nil {
+		nc.Direction, nc.TicketID = "outbound", c.dial.Ticket
+	}
+	c.journal.create(nc)
+	if !c.adopted && c.dial == nil {
 		c.Record(EvStasisStart, map[string]any{"caller": c.Caller, "called": c.Called})
 	}
-	c.log.Info("call started", "caller", c.Caller, "adopted", c.adopted)
+	c.log.Info("call started", "caller", c.Caller, "called", c.Called, "adopted", c.adopted, "outbound", c.dial != nil)
 
-	outcome, err := c.setupAndHandle(ctx)
+	var outcome Outcome
+	var err error
+	if c.dial != nil {
+		if derr := c.ring(ctx); derr != nil {
+			c.answered <- derr
+			outcome = OutcomeFailed
+			if errors.Is(derr, errForced) {
+				err = derr
+			}
+		} else {
+			c.sb.answeredOutbound(c)
+			c.Record(EvStasisStart, map[string]any{"caller": c.Caller, "called": c.Called})
+			c.answered <- nil
+			outcome, err = c.setupAndHandle(ctx)
+		}
+	} else {
+		outcome, err = c.setupAndHandle(ctx)
+	}
 	switch {
 	case c.lost:
 		// The channel vanished while Kontakt was not listening (Asterisk crashed or restarted):
@@ -188,11 +216,13 @@ func (c *Call) setupAndHandle(ctx context.Context) (Outcome, error) {
 		return OutcomeUnknown, c.fail("add to bridge", err)
 	}
 	c.Record(EvBridged, map[string]any{"bridge": c.bridgeID})
-	t = time.Now()
-	err = ari_.Channel().Answer(key)
-	c.sb.m.observe("answer", t)
-	if err != nil {
-		return OutcomeUnknown, c.fail("answer", err)
+	if c.dial == nil { // an outbound call is answered by the resident
+		t = time.Now()
+		err = ari_.Channel().Answer(key)
+		c.sb.m.observe("answer", t)
+		if err != nil {
+			return OutcomeUnknown, c.fail("answer", err)
+		}
 	}
 	now := time.Now()
 	c.Record(EvAnswered, nil)
@@ -200,6 +230,9 @@ func (c *Call) setupAndHandle(ctx context.Context) (Outcome, error) {
 	c.journal.push(func(ctx context.Context) error { return c.sb.o.Store.CallAnswered(ctx, id, now) })
 	if err := c.check(ctx); err != nil {
 		return OutcomeUnknown, err
+	}
+	if c.dial != nil {
+		return c.dial.Flow.Handle(ctx, c)
 	}
 	return c.sb.o.Flow.Handle(ctx, c)
 }

@@ -38,11 +38,18 @@ type Router interface {
 // performs the interpreter's actions through ARI and feeds it the call's events. The call keeps
 // the version it started with to its end, whatever is published meanwhile.
 type IVRFlow struct {
-	MenuID  string
-	Menus   MenuSource
-	Speaker Speaker
-	Tickets TicketLookup
-	Router  Router
+	MenuID    string
+	Menus     MenuSource
+	Speaker   Speaker
+	Tickets   TicketLookup
+	Router    Router
+	Callbacks CallbackBooker // nil: a callback node only records the request
+}
+
+// CallbackBooker books the callback a caller asked for in the menu: it holds the caller's place
+// in the queue from now on, and the resident is called back when it comes up.
+type CallbackBooker interface {
+	BookCallback(ctx context.Context, c *Call, number, queue string, lang ivr.Lang) error
 }
 
 // ivrRun is one call's state in the adapter.
@@ -198,7 +205,15 @@ func (r *ivrRun) do(ctx context.Context, a ivr.Action) (*ivr.Route, error) {
 		if number == "" {
 			number = c.Caller
 		}
-		c.Record(EvCallbackRequested, map[string]any{"number": number, "queue": a.Queue, "language": string(a.Language)})
+		booked := false
+		if r.f.Callbacks != nil && number != "" {
+			if err := r.f.Callbacks.BookCallback(ctx, c, number, a.Queue, a.Language); err != nil {
+				c.log.Warn("callback not booked", "number", number, "queue", a.Queue, "err", err)
+			} else {
+				booked = true
+			}
+		}
+		c.Record(EvCallbackRequested, map[string]any{"number": number, "queue": a.Queue, "language": string(a.Language), "booked": booked})
 	case ivr.Route:
 		c.Record(EvRouted, map[string]any{"queue": a.Queue, "skills": a.Skills, "language": string(a.Language), "priority": a.Priority})
 		return &a, nil

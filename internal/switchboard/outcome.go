@@ -52,6 +52,10 @@ const (
 	EvFailed         EventType = "failed"          // a command on the call failed
 	EvEnded          EventType = "ended"           // the call is over (last event)
 	EvMessage        EventType = "voice_message"   // a message recorded by the dialplan while Kontakt was away
+	EvDialing        EventType = "dialing"         // Kontakt is calling the resident (a callback)
+	EvDialRinging    EventType = "dial_ringing"    // the resident's phone rings
+	EvDialAnswered   EventType = "dial_answered"   // the resident answered Kontakt's call
+	EvDialFailed     EventType = "dial_failed"     // the resident's phone did not answer (busy, no answer…)
 
 	EvIVRStart          EventType = "ivr_start"          // the call entered a menu version
 	EvIVRNode           EventType = "ivr_node"           // the call entered a menu node
@@ -61,6 +65,8 @@ const (
 	EvLanguage          EventType = "language"           // the call's language was set
 	EvTicketStatus      EventType = "ticket_status"      // a ticket's status was looked up for the caller
 	EvCallbackRequested EventType = "callback_requested" // the caller asked to be called back
+	EvCallbackOffered   EventType = "callback_offered"   // a waiting caller was offered a callback keeping their place
+	EvCallbackLate      EventType = "callback_late"      // the resident answered a callback after Kontakt gave the attempt up
 	EvRouted            EventType = "routed"             // the menu handed the call to a queue
 	EvQueued            EventType = "queued"             // the call waits in a queue
 	EvOffered           EventType = "offered"            // the call was offered to an agent

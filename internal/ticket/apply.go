@@ -99,8 +99,8 @@ var rules = [...]rule{
 		who: firstLine | roles(RoleSystem), from: open | statuses(StatusClosed),
 		why: "repeat contacts are counted by the first line or the system"},
 	ActionAddNote: {
-		who: firstLine | roles(RoleUnitWorker), from: anyStatus, unitFrom: statuses(StatusForwarded, StatusResolvedByUnit),
-		why: "notes are added by the first line, or by a unit worker on a ticket forwarded to their unit"},
+		who: firstLine | roles(RoleUnitWorker, RoleSystem), from: anyStatus, unitFrom: statuses(StatusForwarded, StatusResolvedByUnit),
+		why: "notes are added by the first line, by a unit worker on a ticket forwarded to their unit, or by the system (a callback's attempts)"},
 	ActionEscalate: {
 		who: roles(RoleSystem), from: open,
 		why: "escalation is recorded by the system's overdue check"},

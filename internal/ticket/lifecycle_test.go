@@ -290,7 +290,7 @@ func TestErrorMessagesSayWhoWhatWhy(t *testing.T) {
 		{bartek, Forward{Unit: 6}, "ticket: forward: ticket 2026/000123 is owned by user 11; only its owner or a supervisor may forward it (a supervisor can reassign it to you)"},
 		{anna, Take{}, "ticket: take: ticket 2026/000123 is forwarded; taking is allowed only when it is new"},
 		{anna, Reopen{}, "ticket: reopen: a consultant may not reopen a ticket: only a supervisor reopens a closed ticket"},
-		{admin, AddNote{Text: "x"}, "ticket: add_note: an administrator may not add a note to a ticket: notes are added by the first line, or by a unit worker on a ticket forwarded to their unit"},
+		{admin, AddNote{Text: "x"}, "ticket: add_note: an administrator may not add a note to a ticket: notes are added by the first line, by a unit worker on a ticket forwarded to their unit, or by the system (a callback's attempts)"},
 		{roads, ReportHandled{How: "x"}, "ticket: report: say when the ticket was handled"},
 	} {
 		_, _, err := Apply(s.ticket, tc.a, tc.actor, s.clock)
