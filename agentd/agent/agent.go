@@ -33,7 +33,7 @@ type Options struct {
 	// NoMedia skips the softphone (protocol-only tests; offer.accept is then refused by a server
 	// that has media).
 	NoMedia bool
-	// AutoAnswer accepts every offer as it arrives.
+	// AutoAnswer accepts every offer as it arrives (a callback's preview needs no accept).
 	AutoAnswer bool
 	// Tone is the frequency (Hz) the agent sends into calls; 0 sends silence.
 	Tone float64
@@ -377,7 +377,7 @@ func (a *Agent) dispatch(ws *websocket.Conn, env protocol.Envelope) {
 		a.mu.Lock()
 		a.offers[m.OfferID] = *m
 		a.mu.Unlock()
-		if a.opts.AutoAnswer {
+		if a.opts.AutoAnswer && m.Callback == nil { // a callback connects by itself
 			a.wg.Add(1)
 			go func() {
 				defer a.wg.Done()

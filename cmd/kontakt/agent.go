@@ -162,6 +162,9 @@ func printEvent(w io.Writer, env protocol.Envelope) {
 			}
 			path = append(path, step)
 		}
+		if m.Callback != nil {
+			fmt.Fprintf(w, "  callback: dialling %s (attempt %d); connected when the resident answers\n", m.Callback.Number, m.Callback.Attempt)
+		}
 		fmt.Fprintf(w, "  IVR path: %s\n", strings.Join(path, " > "))
 		for _, t := range m.RecentTickets {
 			fmt.Fprintf(w, "  recent ticket %s: %s %s %s\n", t.Number, t.Kind, t.Status, t.Summary)

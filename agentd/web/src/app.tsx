@@ -309,6 +309,18 @@ function OfferPanel(props: { lang: Lang; offer: Offer; offerAt: number; acceptin
   const answerRef = useRef<HTMLButtonElement>(null);
   useEffect(() => answerRef.current?.focus(), [o.offer_id]);
   const left = Date.parse(o.expires_at) - now;
+  if (o.callback) {
+    return (
+      <section class="panel offer" aria-labelledby="offer-title" data-testid="offer">
+        <h2 id="offer-title">{t(lang, 'callbackTitle')}</h2>
+        <p data-testid="callback" role="status">
+          {t(lang, 'callbackDialling', { number: o.callback.number, attempt: String(o.callback.attempt) })}{' '}
+          <span class="muted">{t(lang, 'callbackGivesUp', { time: mmss(left) })}</span>
+        </p>
+        <ScreenPop lang={lang} offer={o} waitedMS={o.waited_ms + (now - props.offerAt)} />
+      </section>
+    );
+  }
   return (
     <section class="panel offer" aria-labelledby="offer-title" data-testid="offer">
       <h2 id="offer-title">{t(lang, 'incoming')}</h2>

@@ -73,6 +73,8 @@ export interface Offer {
   recent_tickets: TicketSummary[];
   ivr_path: IVRStep[];
   articles: Article[];
+  /** A callback being dialled for this agent: no answer/reject; call.connected follows when the resident answers. */
+  callback?: { number: string; attempt: number };
 }
 
 export interface ActiveCall {

@@ -72,6 +72,18 @@ describe('reduce', () => {
     expect(s.wrapup).toBeUndefined();
   });
 
+  it('connects a callback without an accept when the resident answers', () => {
+    const cb: Offer = { ...offer, offer_id: 'o-500', callback: { number: '+48600100200', attempt: 2 } };
+    let s = run(welcome(), srv('offer', cb));
+    expect(s.offer?.callback?.attempt).toBe(2);
+    s = reduce(s, srv('call.connected', { call_id: 'call-1', offer_id: 'o-500', at: '2026-03-15T09:30:05Z' }));
+    expect(s.offer).toBeUndefined();
+    expect(s.call).toMatchObject({ call_id: 'call-1', ticket_number: '2026/03/000123', caller: { number: '+48600100200' } });
+    s = run(welcome(), srv('offer', cb), srv('offer.cancelled', { offer_id: 'o-500', call_id: 'call-1', reason: 'no_answer' }));
+    expect(s.offer).toBeUndefined();
+    expect(s.announcement).toMatchObject({ key: 'announceCancelled', params: { reason: 'no_answer' } });
+  });
+
   it('drops a cancelled offer and ignores other offers’ cancellations', () => {
     let s = run(welcome(), srv('offer', offer));
     s = reduce(s, srv('offer.cancelled', { offer_id: 'o-999', call_id: 'x', reason: 'timeout' }));
