@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"kontakt/internal/app"
+	"kontakt/internal/config"
 	"kontakt/internal/stack"
 )
 
@@ -37,6 +38,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	defer st.Stop()
 	cfg := st.KontaktConfig(*listen)
+	cfg.ACD.Callback.OfferAfter = config.Duration(30 * time.Second) // soon enough to try in the demo
 	cfgPath := filepath.Join(abs, "kontakt.json")
 	b, _ := json.MarshalIndent(cfg, "", "  ")
 	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
@@ -59,13 +61,18 @@ Kontakt is running (ready %.1fs after start).
   Configuration:  %s
   Place a call:   KONTAKT_CONFIG=%s ./bin/kontakt call
                   (a simulated resident dials 19115; it prints the ticket and the call's events)
+  Callback:       KONTAKT_CONFIG=%s ./bin/kontakt phone    (the resident's phone, +48600100200;
+                  it answers Kontakt's callbacks) and, in another terminal, book one in the menu:
+                  KONTAKT_CONFIG=%s ./bin/kontakt call -script "wait 22s, dtmf 1, wait 1s, dtmf *, wait 1s, dtmf 1"
+                  When a consultant is ready on the agent desktop the phone rings and is connected.
+                  (A caller waiting 30 s with no consultant free is offered a callback too: press 1.)
   SIP phone:      register user phone1 / password change-me-too at 127.0.0.1:%d and dial 19115
                   (or send a trunk call: sipp -sn uac -s 19115 127.0.0.1:%d -m 1)
   Asterisk CLI:   asterisk -C %s -r
   Logs:           %s/asterisk/log, %s/postgres/postgres.log
 
 Press Ctrl-C to stop everything (twice to force).
-`, time.Since(started).Seconds(), a.Addr(), a.Addr(), users, cfgPath, cfgPath, st.Asterisk.SIPPort, st.Asterisk.SIPPort,
+`, time.Since(started).Seconds(), a.Addr(), a.Addr(), users, cfgPath, cfgPath, cfgPath, cfgPath, st.Asterisk.SIPPort, st.Asterisk.SIPPort,
 			st.Asterisk.ConfigFile(), abs, abs)
 	})
 }
