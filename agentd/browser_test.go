@@ -21,6 +21,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"kontakt/agentd/protocol"
 	"kontakt/agentd/web"
 )
 
@@ -201,6 +202,23 @@ func TestBrowserAgentPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.wait(t, `document.querySelector('[data-testid=announcer]').textContent.startsWith('Incoming call: ticket 2026/03/000124')`)
+
+	// A callback: the preview has the number and the attempt and nothing to answer; the page
+	// shows the call once the resident answers.
+	if err := e.srv.CancelOffer("u-17", CallID(sampleOffer(124).CallID), "rerouted"); err != nil {
+		t.Fatal(err)
+	}
+	cb := sampleOffer(125)
+	cb.Callback = &protocol.CallbackInfo{Number: "+48600100200", Attempt: 2}
+	if err := e.srv.Offer("u-17", cb); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t, `document.querySelector('[data-testid=callback]')?.textContent.includes('+48600100200 (attempt 2)') && document.querySelector('[data-testid=answer]') === null`)
+	p.screenshot(t, filepath.Join(artifacts, "agent-page-callback.png"))
+	if err := e.srv.CallConnected("u-17", CallID(cb.CallID)); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t, `document.querySelector('[data-testid=call]') !== null && document.querySelector('[data-testid=offer]') === null`)
 }
 
 func artifactsDir(t *testing.T) string {
