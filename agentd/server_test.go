@@ -655,3 +655,58 @@ func TestOfferValidated(t *testing.T) {
 		t.Fatalf("invalid state: %v", err)
 	}
 }
+
+// TestCallbackOffer: a callback's preview is neither accepted nor rejected; call.connected comes
+// without an accept when the resident answers, and offer.cancelled (no_answer) when they do not.
+func TestCallbackOffer(t *testing.T) {
+	e := newEnv(t, Options{})
+	ctx := ctxT(t, 20*time.Second)
+	a := e.dial(t, "bruno", agent.Options{})
+	if err := a.WaitMedia(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cb := func(n int) protocol.Offer {
+		o := sampleOffer(n)
+		o.Callback = &protocol.CallbackInfo{Number: "+48600100200", Attempt: n}
+		return o
+	}
+	bad := cb(1)
+	bad.Callback.Number = "600-100"
+	if err := e.srv.Offer("u-18", bad); !hasCode(err, protocol.CodeInvalidField) {
+		t.Fatalf("a callback with a bad number: %v", err)
+	}
+	if err := e.srv.Offer("u-18", cb(1)); err != nil {
+		t.Fatal(err)
+	}
+	if o := next(t, a, protocol.TypeOffer).Data.(*protocol.Offer); o.Callback == nil || o.Callback.Attempt != 1 {
+		t.Fatalf("offer: %+v", o)
+	}
+	if err := a.Reject(ctx, "o-1", "not_ready"); !hasCode(err, protocol.CodeConflict) {
+		t.Fatalf("rejecting a callback: %v", err)
+	}
+	if err := e.srv.CancelOffer("u-18", "call-1", "no_answer"); err != nil {
+		t.Fatal(err)
+	}
+	if c := next(t, a, protocol.TypeOfferCancelled).Data.(*protocol.OfferCancelled); c.Reason != "no_answer" {
+		t.Fatalf("cancelled: %+v", c)
+	}
+	if err := e.srv.Offer("u-18", cb(2)); err != nil {
+		t.Fatal(err)
+	}
+	next(t, a, protocol.TypeOffer)
+	if _, err := a.Accept(ctx, "o-2"); !hasCode(err, protocol.CodeConflict) {
+		t.Fatalf("accepting a callback: %v", err)
+	}
+	if err := e.srv.CallConnected("u-18", "call-2"); err != nil {
+		t.Fatal(err)
+	}
+	if c := next(t, a, protocol.TypeCallConnected); c.Re != "" || c.Data.(*protocol.CallConnected).OfferID != "o-2" {
+		t.Fatalf("connected: %+v", c)
+	}
+	if err := a.Hangup(ctx, "call-2"); err != nil {
+		t.Fatalf("hang-up of the connected callback: %v", err)
+	}
+	if c := e.calls.expect(t, "Hangup"); c.Call != "call-2" {
+		t.Fatalf("hang-up: %v", c)
+	}
+}

@@ -56,7 +56,8 @@ func TestLoadReportsEveryProblemWithItsKey(t *testing.T) {
 		}
 	}
 	// Decoding problems are reported before validation; fix them and validation speaks.
-	p = write(t, `{"listen": "127.0.0.1:99999", "ari": {"url": "http://127.0.0.1:70000"}, "log": {"format": "xml"}}`)
+	p = write(t, `{"listen": "127.0.0.1:99999", "ari": {"url": "http://127.0.0.1:70000"}, "log": {"format": "xml"},
+		"acd": {"callback": {"endpoint": "PJSIP/trunk", "caller_id": "city hall", "attempts": 0, "ring": "1s", "offer_after": "-1s"}}}`)
 	_, err = Load(p)
 	text = err.Error()
 	for _, want := range []string{
@@ -65,6 +66,11 @@ func TestLoadReportsEveryProblemWithItsKey(t *testing.T) {
 		`ari.password: missing`,
 		`database.url: missing`,
 		`log.format: must be "text" or "json", not "xml"`,
+		`acd.callback.endpoint: an Asterisk dial string with {number} in it`,
+		`acd.callback.caller_id: the number residents see`,
+		`acd.callback.attempts: between 1 and 10`,
+		`acd.callback.ring: between 5s and 3m`,
+		`acd.callback.offer_after: must not be negative`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("missing %q in:\n%s", want, text)

@@ -44,11 +44,25 @@ func TestCreateCallWithTicketLinksAndNumbers(t *testing.T) {
 	if t1.Channel != "phone" || t1.Kind != "unknown" || t1.Status != "new" || t1.CallerPhone != "+48600100200" {
 		t.Fatalf("draft ticket: %+v", t1)
 	}
+	// A callback's attempt joins the ticket it was booked on: no new draft.
+	t3, err := st.CreateCallWithTicket(ctx, store.NewCall{ID: "00000000-0000-4000-8000-000000000003",
+		ChannelID: "kontakt-out-1", Caller: "19115", Called: "+48600100200", StartedAt: at.Add(2 * time.Minute),
+		Direction: "outbound", TicketID: t1.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := st.CallByChannel(ctx, "kontakt-out-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if t3.ID != t1.ID || t3.Number != t1.Number || out.TicketID != t1.ID || out.Direction != "outbound" {
+		t.Fatalf("callback attempt: ticket %+v, call %+v; want ticket %s, outbound", t3, out, t1.Number)
+	}
 	c, err := st.CallByChannel(ctx, "ch-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.TicketID != t1.ID || c.Caller != "+48600100200" || c.EndedAt != nil {
+	if c.TicketID != t1.ID || c.Caller != "+48600100200" || c.EndedAt != nil || c.Direction != "inbound" {
 		t.Fatalf("call: %+v", c)
 	}
 	// A retried create (the first reply was lost) returns the same ticket, creates nothing new.
