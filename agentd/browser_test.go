@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -253,8 +254,16 @@ type cdpReply struct {
 var devtoolsURL = regexp.MustCompile(`DevTools listening on (ws://\S+)`)
 
 func launchChromium(t *testing.T, ctx context.Context, path string) *browser {
-	args := append(append([]string{}, chromiumFlags...), "--user-data-dir="+t.TempDir(), "about:blank")
+	// Its own profile directory, removed once the whole process group is gone: Chromium's helper
+	// processes can still write there after the browser process is killed (t.TempDir's removal
+	// then fails the test).
+	profile, err := os.MkdirTemp("", "kontakt-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := append(append([]string{}, chromiumFlags...), "--user-data-dir="+profile, "about:blank")
 	cmd := exec.Command(path, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -281,8 +290,11 @@ func launchChromium(t *testing.T, ctx context.Context, path string) *browser {
 		if b.ws != nil {
 			_ = b.ws.Close()
 		}
-		_ = cmd.Process.Kill()
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
+		for i := 0; i < 20 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 	var u string
 	select {

@@ -231,7 +231,8 @@ func (c *Center) perform(a acd.Action) {
 			}
 		}
 	case acd.ActAgentState:
-		st, reason := agentState(a.State), a.Reason
+		// The ACD's reasons are words ("no answer"); the protocol's are slugs ("no_answer").
+		st, reason := agentState(a.State), strings.ReplaceAll(a.Reason, " ", "_")
 		c.agents.StateChanged(agentd.AgentID(a.Agent), st, reason, a.At)
 		if a.State == acd.AgentWrapUp {
 			if call, ok := c.onCall[a.Agent]; ok {
@@ -846,12 +847,37 @@ func (c *Center) connect(sc *switchboard.Call, agent agentd.AgentID, call agentd
 		connected := make(chan error, 1)
 		sc.Post(connectAgent{agent: acd.AgentID(agent), done: connected})
 		if err := <-connected; err != nil {
-			c.log.Warn("connecting the agent failed", "agent", agent, "call", call, "err", err)
-			sc.Post(endCall{reason: "media_failed"})
+			c.log.Warn("connecting the agent failed; the caller goes back to the queue", "agent", agent, "call", call, "err", err)
+			c.agents.CallEnded(agent, call, "media_failed")
+			c.requeue(agent, call)
 			return
 		}
 		c.agents.CallConnected(agent, call)
 	}()
+}
+
+// requeue sends a caller the agent could not be connected with back to its queue, ahead of
+// later callers as after a transfer.
+func (c *Center) requeue(agent agentd.AgentID, call agentd.CallID) {
+	c.post(func() {
+		e := c.calls[acd.CallID(call)]
+		if e == nil || e.call == nil || e.agent != acd.AgentID(agent) {
+			return
+		}
+		e.agent = ""
+		delete(c.onCall, acd.AgentID(agent))
+		if e.cb != nil { // a callback's resident: the ACD holds no place for them on the line
+			e.call.Post(endCall{reason: "media_failed"})
+			return
+		}
+		for _, a := range c.step(acd.Transfer{Call: acd.CallID(call), Queue: acd.QueueID(e.route.Queue)}) {
+			if a.Kind == acd.ActInvalid && a.Call == acd.CallID(call) {
+				e.call.Post(endCall{reason: "media_failed"})
+				return
+			}
+		}
+		e.call.Post(transferOut{queue: e.route.Queue, note: "media_failed"})
+	})
 }
 
 // Reject implements agentd.Calls.
@@ -967,6 +993,9 @@ func (c *Center) WrapUp(ctx context.Context, agent agentd.AgentID, call agentd.C
 	if err := c.recordWrapUp(ctx, agent, call, w); err != nil {
 		return err
 	}
+	// The wrap-up is over for agentd before the ACD hears the agent is ready: an offer made at
+	// once must not find the agent still in wrap-up (busy).
+	c.agents.WrapupEnded(agent, call, "submitted")
 	c.post(func() {
 		delete(c.onCall, acd.AgentID(agent))
 		c.step(acd.AgentReady{Agent: acd.AgentID(agent)})

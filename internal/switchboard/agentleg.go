@@ -55,6 +55,11 @@ func (c *Call) ConnectAgent(ctx context.Context, leg Media) (string, error) {
 	}
 	c.log.Debug("agent media connected", "external_media", id, "asterisk_rtp", net.JoinHostPort(ip.String(), port), "relay", leg.LocalAddr())
 	leg.SetRemote(&net.UDPAddr{IP: ip, Port: p})
+	// The channel joins the application asynchronously: adding it to the bridge before its
+	// StasisStart is refused (422, "not in Stasis application").
+	if err := c.awaitStasisStart(ctx, id, 5*time.Second); err != nil {
+		return id, err
+	}
 	t = time.Now()
 	err = c.sb.ari.Bridge().AddChannel(ari.NewKey(ari.BridgeKey, c.bridgeID), id)
 	c.sb.m.observe("bridge_add", t)
@@ -63,6 +68,34 @@ func (c *Call) ConnectAgent(ctx context.Context, leg Media) (string, error) {
 	}
 	c.StopMOH()
 	return id, nil
+}
+
+// awaitStasisStart waits until the channel id (one of the call's own, registered) has entered
+// the application; the call's other events stay queued for Next.
+func (c *Call) awaitStasisStart(ctx context.Context, id string, limit time.Duration) error {
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	for {
+		for _, ev := range c.mb.take() {
+			c.observe(ev)
+			if st, ok := ev.ARI.(*ari.StasisStart); ok && st.Channel.ID == id {
+				return nil
+			}
+			if !isHangupEvent(ev) {
+				c.pending = append(c.pending, ev)
+			}
+		}
+		if c.gone {
+			return ErrHangup
+		}
+		select {
+		case <-c.mb.ready():
+		case <-timer.C:
+			return fmt.Errorf("the agent's media channel %s did not enter the application within %s", id, limit)
+		case <-ctx.Done():
+			return errForced
+		}
+	}
 }
 
 // DisconnectAgent hangs up the agent's externalMedia channel (Asterisk keeps it up forever

@@ -204,13 +204,13 @@ func TestE2ERingNoAnswerGoesToNextAgent(t *testing.T) {
 	} else if c := env.Data.(*protocol.OfferCancelled); c.CallID != offerA.CallID || c.Reason != "timeout" {
 		t.Errorf("A's offer.cancelled %+v; want call %s, reason timeout (not accepted in time)", c, offerA.CallID)
 	}
-	// …and A is paused for not answering. The wire's reason is a slug while the ACD's reason is
-	// acd.ReasonNoAnswer ("no answer"), so either spelling of it passes.
+	// …and A is paused for not answering: the ACD's acd.ReasonNoAnswer ("no answer") travels as
+	// the protocol's slug no_answer.
 	if _, _, ok := agA.find(from, 10*time.Second, func(env protocol.Envelope) bool {
 		s, ok := env.Data.(*protocol.State)
-		return ok && s.State == protocol.StatePaused && (s.Reason == acd.ReasonNoAnswer || s.Reason == "no_answer")
+		return ok && s.State == protocol.StatePaused && s.Reason == "no_answer"
 	}); !ok {
-		t.Errorf(`A never received a state frame paused with reason "no answer"; received %s`, agA.summary())
+		t.Errorf(`A never received a state frame paused with reason no_answer; received %s`, agA.summary())
 	}
 	time.Sleep(700 * time.Millisecond) // B and the resident talk a moment
 	if err := agB.ag.Hangup(wctx, offerB.CallID); err != nil {
