@@ -295,6 +295,9 @@ func (a *App) Stop(ctx context.Context, force bool) {
 		if n := a.Board.WaitWrites(wctx); n > 0 {
 			a.log.Error("stopping with call rows not yet written (the database is unavailable)", "calls", n)
 		}
+		if a.Center != nil && a.Center.Wait(wctx) != nil {
+			a.log.Error("stopping with recordings or ticket notes not yet written")
+		}
 		cancel()
 		if a.cancel != nil {
 			a.cancel()

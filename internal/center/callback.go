@@ -262,8 +262,9 @@ func (cv *conversation) book(ctx context.Context) (bool, error) {
 	}
 	call.Record(switchboard.EvCallbackRequested, map[string]any{"number": number, "queue": e.route.Queue,
 		"language": string(cv.lang), "booked": true, "position": pos, "waited_s": int(time.Since(e.arrived).Seconds())})
-	go c.ticketNote(e.ticket, fmt.Sprintf("Mieszkaniec czekał w kolejce %s i zamówił oddzwonienie na numer %s; zachowuje miejsce w kolejce (pozycja %d).",
-		e.route.Queue, number, pos))
+	note := fmt.Sprintf("Mieszkaniec czekał w kolejce %s i zamówił oddzwonienie na numer %s; zachowuje miejsce w kolejce (pozycja %d).",
+		e.route.Queue, number, pos)
+	c.background(func() { c.ticketNote(e.ticket, note) })
 	_, t := cbText(cv.lang)
 	cv.stopPrompt()
 	call.StopMOH()
@@ -308,7 +309,9 @@ func (c *Center) BookCallback(ctx context.Context, call *switchboard.Call, numbe
 	if err := <-done; err != nil {
 		return err
 	}
-	go c.ticketNote(t.ID, fmt.Sprintf("Mieszkaniec zamówił w menu oddzwonienie na numer %s (kolejka %s).", number, queue))
+	c.background(func() {
+		c.ticketNote(t.ID, fmt.Sprintf("Mieszkaniec zamówił w menu oddzwonienie na numer %s (kolejka %s).", number, queue))
+	})
 	return nil
 }
 
@@ -440,7 +443,9 @@ func (f *callbackFlow) Handle(ctx context.Context, call *switchboard.Call) (swit
 		}
 		return switchboard.OutcomeFailed, nil
 	}
-	go c.ticketNote(f.ticket, fmt.Sprintf("Oddzwonienie, próba %d, na numer %s: mieszkaniec odebrał; połączono z konsultantem.", f.attempt, f.number))
+	c.background(func() {
+		c.ticketNote(f.ticket, fmt.Sprintf("Oddzwonienie, próba %d, na numer %s: mieszkaniec odebrał; połączono z konsultantem.", f.attempt, f.number))
+	})
 	cv := &conversation{c: c, call: call, id: f.id, e: e, lang: f.lang}
 	if c.o.Speaker != nil {
 		if file, err := c.o.Speaker.Render(ctx, lang, t.greeting); err == nil {

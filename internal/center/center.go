@@ -68,6 +68,7 @@ type Center struct {
 	agents *agentd.Server
 	log    *slog.Logger
 
+	bg     sync.WaitGroup // recordings being finalised, ticket notes being written
 	mu     sync.Mutex
 	inbox  []func()
 	signal chan struct{}
@@ -128,6 +129,28 @@ func New(o Options) *Center {
 
 // SetSpeaker gives the center the renderer of its announcements (before Run).
 func (c *Center) SetSpeaker(s switchboard.Speaker) { c.o.Speaker = s }
+
+// background runs f on its own goroutine; Wait waits for it.
+func (c *Center) background(f func()) {
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		f()
+	}()
+}
+
+// Wait waits (at most until ctx ends) for the work the center finishes in the background after
+// calls end: recordings being archived, notes being added to tickets.
+func (c *Center) Wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { c.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
 
 // SetDialer gives the center the switchboard that calls residents back (before Run).
 func (c *Center) SetDialer(d Dialer) { c.o.Dialer = d }
@@ -257,7 +280,7 @@ func (c *Center) perform(a acd.Action) {
 			if a.Kind == acd.ActReject {
 				text = fmt.Sprintf("Oddzwonienie na numer %s nie zostało przyjęte przez kolejkę %s (%s).", e.cb.number, a.Queue, a.Reason)
 			}
-			go c.ticketNote(e.ticket, text)
+			c.background(func() { c.ticketNote(e.ticket, text) })
 		}
 	case acd.ActInvalid:
 		c.log.Debug("acd refused an event", "call", a.Call, "agent", a.Agent, "reason", a.Reason)
@@ -378,7 +401,8 @@ func (cv *conversation) finish(reason string) {
 			abnormal = reason
 		}
 		call.StopRecording(cv.rec.snoop)
-		go c.finalise(*cv.rec, abnormal)
+		rec := *cv.rec
+		c.background(func() { c.finalise(rec, abnormal) })
 	}
 	if cv.leg != nil {
 		st := cv.leg.Stats()
@@ -524,7 +548,8 @@ func (cv *conversation) serve(ctx context.Context) (switchboard.Outcome, error) 
 			// music again and keeps its place in the new queue.
 			if cv.rec != nil {
 				call.StopRecording(cv.rec.snoop)
-				go c.finalise(*cv.rec, "")
+				rec := *cv.rec
+				c.background(func() { c.finalise(rec, "") })
 				cv.rec = nil
 			}
 			if cv.leg != nil {
