@@ -39,7 +39,7 @@ type Users interface {
 // Options configure a Center.
 type Options struct {
 	Queues    []string      // the consultants' queues (the menu's); "broker" and "supervisor" are added
-	WrapUp    time.Duration // after-call work (default 30 s)
+	WrapUp    time.Duration // after-call work (0: none; the configuration's default is 30 s)
 	Ring      time.Duration // ring-no-answer limit of an offer (default 20 s)
 	Users     Users
 	CRM       *crm.Service
@@ -92,8 +92,8 @@ type entry struct {
 
 // New returns a center; SetAgents must be called before Run.
 func New(o Options) *Center {
-	if o.WrapUp == 0 {
-		o.WrapUp = 30 * time.Second
+	if o.WrapUp < 0 { // 0 is no after-call work: the agent is available again at once
+		o.WrapUp = 0
 	}
 	if o.Ring == 0 {
 		o.Ring = 20 * time.Second

@@ -38,7 +38,7 @@ func at(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
 // The state is read at 120.
 func newCenter(t *testing.T) *Center {
 	t.Helper()
-	c := New(Options{Queues: []string{"waste", "roads"}})
+	c := New(Options{Queues: []string{"waste", "roads"}, WrapUp: 30 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go c.Run(ctx)
@@ -435,7 +435,7 @@ func TestMetrics(t *testing.T) {
 }
 
 func TestMetricsWhenTheLoopHasStopped(t *testing.T) {
-	c := New(Options{Queues: []string{"waste"}})
+	c := New(Options{Queues: []string{"waste"}, WrapUp: 30 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { c.Run(ctx); close(done) }()
