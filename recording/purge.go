@@ -490,6 +490,10 @@ func (a *Archive) anonymiseTickets(ctx context.Context, now time.Time, dryRun bo
 				return err
 			}
 			t.Calls = tag.RowsAffected()
+			if _, err := tx.Exec(ctx, `UPDATE callbacks SET number = '',
+				status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END WHERE ticket_id = $1`, int64(c.id)); err != nil {
+				return err
+			}
 			tag, err = tx.Exec(ctx, `UPDATE call_events SET data = CASE WHEN jsonb_typeof(data) <> 'object' THEN '{}'::jsonb
 				ELSE coalesce((SELECT jsonb_object_agg(key, value) FROM jsonb_each(data) WHERE key = ANY($2::text[])), '{}'::jsonb)
 				END || '{"anonymised": true}'::jsonb WHERE `+personalEventsWhere, int64(c.id), a.o.KeepEventKeys)

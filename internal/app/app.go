@@ -164,6 +164,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 	go a.Archive.RunDaily(rctx, hour, minute, storage)
 	go a.purgeSessions(rctx)
 	go a.escalate(rctx)
+	if n, err := a.Center.RestoreCallbacks(ctx); err != nil {
+		a.log.Error("kept callbacks not restored", "err", err)
+	} else if n > 0 {
+		a.log.Info("kept callbacks back in their queues", "callbacks", n)
+	}
 	go a.Center.Run(rctx)
 	go func() {
 		defer close(a.runDone)

@@ -260,6 +260,7 @@ func (cv *conversation) book(ctx context.Context) (bool, error) {
 		cv.stopPrompt()
 		return false, call.StartMOH("")
 	}
+	c.saveCallback(ctx, id, e, number)
 	call.Record(switchboard.EvCallbackRequested, map[string]any{"number": number, "queue": e.route.Queue,
 		"language": string(cv.lang), "booked": true, "position": pos, "waited_s": int(time.Since(e.arrived).Seconds())})
 	note := fmt.Sprintf("Mieszkaniec czekał w kolejce %s i zamówił oddzwonienie na numer %s; zachowuje miejsce w kolejce (pozycja %d).",
@@ -309,6 +310,7 @@ func (c *Center) BookCallback(ctx context.Context, call *switchboard.Call, numbe
 	if err := <-done; err != nil {
 		return err
 	}
+	c.saveCallback(ctx, id, e, number)
 	c.background(func() {
 		c.ticketNote(t.ID, fmt.Sprintf("Mieszkaniec zamówił w menu oddzwonienie na numer %s (kolejka %s).", number, queue))
 	})
@@ -331,6 +333,9 @@ func (c *Center) callbackDue(a acd.Action) {
 	if e == nil || e.cb == nil || c.o.Dialer == nil {
 		c.log.Warn("a callback is due that cannot be dialled; withdrawn", "call", a.Call)
 		c.post(func() { c.step(acd.CancelCallback{Call: a.Call}) })
+		c.callbackState(a.Call, func(ctx context.Context, st *store.Store) error {
+			return st.EndCallback(ctx, store.CallID(a.Call), "cancelled")
+		})
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -346,6 +351,9 @@ func (c *Center) callbackDue(a acd.Action) {
 	if err := c.agents.Offer(agentd.AgentID(a.Agent), o); err != nil {
 		c.log.Warn("the agent did not get the callback's preview", "agent", a.Agent, "call", a.Call, "err", err)
 	}
+	c.callbackState(a.Call, func(ctx context.Context, st *store.Store) error {
+		return st.CallbackAttempted(ctx, store.CallID(a.Call), a.Attempt)
+	})
 	go c.dialCallback(ctx, e.cb.line, a.Call, a.Agent, e.ticket, e.cb.number, a.Attempt, e.route.Language, string(a.Queue))
 }
 
@@ -446,6 +454,9 @@ func (f *callbackFlow) Handle(ctx context.Context, call *switchboard.Call) (swit
 	c.background(func() {
 		c.ticketNote(f.ticket, fmt.Sprintf("Oddzwonienie, próba %d, na numer %s: mieszkaniec odebrał; połączono z konsultantem.", f.attempt, f.number))
 	})
+	c.callbackState(f.id, func(ctx context.Context, st *store.Store) error {
+		return st.EndCallback(ctx, store.CallID(f.id), "answered")
+	})
 	cv := &conversation{c: c, call: call, id: f.id, e: e, lang: f.lang}
 	if c.o.Speaker != nil {
 		if file, err := c.o.Speaker.Render(ctx, lang, t.greeting); err == nil {
@@ -471,4 +482,73 @@ func (c *Center) ticketNote(tid store.TicketID, text string) {
 		crm.ActionRequest{Action: ticket.ActionAddNote, Note: text, Text: text}); err != nil {
 		c.log.Warn("callback note not added to the ticket", "ticket", tid, "err", err)
 	}
+}
+
+// saveCallback keeps a booked callback in Postgres, so that a restart does not lose it.
+func (c *Center) saveCallback(ctx context.Context, id acd.CallID, e *entry, number string) {
+	if c.o.Store == nil {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := c.o.Store.SaveCallback(sctx, store.Callback{CallID: store.CallID(id), TicketID: e.ticket, Number: number,
+		Queue: e.route.Queue, Language: string(e.route.Language), Priority: e.route.Priority, ArrivedAt: e.arrived}); err != nil {
+		c.log.Error("callback not saved; a restart now would lose it", "call", id, "err", err)
+	}
+}
+
+// callbackState updates a kept callback in the background.
+func (c *Center) callbackState(id acd.CallID, f func(ctx context.Context, st *store.Store) error) {
+	if c.o.Store == nil {
+		return
+	}
+	c.background(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := f(ctx, c.o.Store); err != nil {
+			c.log.Warn("callback state not saved", "call", id, "err", err)
+		}
+	})
+}
+
+// RestoreCallbacks puts the callbacks kept in Postgres back in their queues, each in the place
+// its caller had (after a restart: the ACD's state lives in memory). It returns how many.
+func (c *Center) RestoreCallbacks(ctx context.Context) (int, error) {
+	if c.o.Store == nil {
+		return 0, nil
+	}
+	cbs, err := c.o.Store.PendingCallbacks(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, cb := range cbs {
+		id := acd.CallID(cb.CallID)
+		if !c.knownQueue(cb.Queue) {
+			c.log.Warn("a kept callback's queue no longer exists; withdrawn", "call", cb.CallID, "queue", cb.Queue)
+			c.callbackState(id, func(ctx context.Context, st *store.Store) error { return st.EndCallback(ctx, cb.CallID, "cancelled") })
+			continue
+		}
+		t, err := c.o.Store.Ticket(ctx, cb.TicketID)
+		if err != nil {
+			return n, fmt.Errorf("callback %s: its ticket: %w", cb.CallID, err)
+		}
+		lang := ivr.Lang(cb.Language)
+		if lang == "" {
+			lang = ivr.LangPL
+		}
+		e := &entry{route: ivr.Route{Queue: cb.Queue, Language: lang, Priority: cb.Priority}, arrived: cb.ArrivedAt,
+			ticket: cb.TicketID, cb: &pendingCallback{number: cb.Number}}
+		e.pop = protocol.Offer{CallID: string(id), Queue: cb.Queue, Language: string(lang),
+			Caller: protocol.Caller{Number: cb.Number}, RecentTickets: []protocol.TicketSummary{}, Articles: []protocol.Article{},
+			IVRPath: []protocol.IVRStep{}, Ticket: protocol.Ticket{Number: t.Number, Kind: protocol.TicketKind(t.Kind),
+				Status: t.Status, Channel: t.Channel, Category: t.Category, Unit: t.Unit, Summary: t.Description, CreatedAt: t.CreatedAt}}
+		c.post(func() {
+			c.calls[id] = e
+			c.step(acd.CallArrived{Call: id, Queue: acd.QueueID(cb.Queue), Language: cb.Language, Priority: cb.Priority,
+				Arrived: cb.ArrivedAt, Callback: cb.Number})
+		})
+		n++
+	}
+	return n, nil
 }

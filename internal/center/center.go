@@ -277,9 +277,14 @@ func (c *Center) perform(a acd.Action) {
 		case e.cb != nil:
 			delete(c.calls, a.Call)
 			text := fmt.Sprintf("Nie udało się oddzwonić na numer %s: %d próby bez odpowiedzi.", e.cb.number, a.Attempt)
+			status := "failed"
 			if a.Kind == acd.ActReject {
 				text = fmt.Sprintf("Oddzwonienie na numer %s nie zostało przyjęte przez kolejkę %s (%s).", e.cb.number, a.Queue, a.Reason)
+				status = "cancelled"
 			}
+			c.callbackState(a.Call, func(ctx context.Context, st *store.Store) error {
+				return st.EndCallback(ctx, store.CallID(a.Call), status)
+			})
 			c.background(func() { c.ticketNote(e.ticket, text) })
 		}
 	case acd.ActInvalid:

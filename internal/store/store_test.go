@@ -191,3 +191,52 @@ func TestMigrateConcurrentlyAppliesOnce(t *testing.T) {
 		t.Fatalf("second migrate applied %v, %v", again, err)
 	}
 }
+
+func TestCallbacksKeptUntilEnded(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testenv.Tx(t), warsaw)
+	at := time.Date(2026, 5, 4, 10, 0, 0, 0, warsaw)
+	tk, err := st.CreateCallWithTicket(ctx, store.NewCall{ID: "00000000-0000-4000-8000-0000000000c1",
+		ChannelID: "ch-c1", Caller: "+48600100200", StartedAt: at})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []store.CallID{"00000000-0000-4000-8000-0000000000c2", "00000000-0000-4000-8000-0000000000c1"} {
+		cb := store.Callback{CallID: id, TicketID: tk.ID, Number: "+48600100200", Queue: "roads", Language: "pl",
+			ArrivedAt: at.Add(time.Duration(1-i) * time.Minute)}
+		if err := st.SaveCallback(ctx, cb); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SaveCallback(ctx, cb); err != nil { // a retry changes nothing
+			t.Fatal(err)
+		}
+	}
+	got, err := st.PendingCallbacks(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].CallID != "00000000-0000-4000-8000-0000000000c1" || !got[0].ArrivedAt.Equal(at) || got[0].Queue != "roads" {
+		t.Fatalf("pending: %+v; want both, the earlier place first", got)
+	}
+	if err := st.CallbackAttempted(ctx, got[0].CallID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EndCallback(ctx, got[0].CallID, "answered"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EndCallback(ctx, got[0].CallID, "failed"); err != nil { // ended already: stays answered
+		t.Fatal(err)
+	}
+	var status string
+	var attempts int
+	st.DB().QueryRow(ctx, `SELECT status, attempts FROM callbacks WHERE call_id = $1`, string(got[0].CallID)).Scan(&status, &attempts)
+	if status != "answered" || attempts != 2 {
+		t.Fatalf("ended callback: %s after %d attempts; want answered after 2", status, attempts)
+	}
+	if left, _ := st.PendingCallbacks(ctx); len(left) != 1 || left[0].CallID != got[1].CallID {
+		t.Fatalf("still pending: %+v", left)
+	}
+	if err := st.EndCallback(ctx, got[1].CallID, "bogus"); err == nil { // last: the error ends the transaction
+		t.Fatal("an unknown status was accepted")
+	}
+}

@@ -278,25 +278,107 @@ func TestE2ECallbackKeepsThePlaceAndCallsTheResidentBack(t *testing.T) {
 	}
 }
 
-// A callback booked in the menu: the first attempt finds the line busy, the second (after the
-// retry pause) is answered and reaches the consultant. Both attempts are on the ticket.
-func TestE2ECallbackFromTheMenuRetriesWhenBusy(t *testing.T) {
-	cfg := callbackConfig()
-	a := startApp(t, cfg, nil)
+// callbackMenu books a callback to the caller's own number in the roads queue at once.
+const callbackMenu = `{"format": 1, "id": "19115", "languages": ["pl", "en", "uk"], "default_language": "pl", "start": "cb",
+ "nodes": {"cb": {"kind": "callback", "prompt": {"pl": "Oddzwonimy.", "en": "We will call you back.", "uk": "Ми передзвонимо."},
+                  "number_from": "caller", "queue": "roads", "next": "bye"},
+           "bye": {"kind": "hangup", "prompt": {"pl": "Do widzenia.", "en": "Goodbye.", "uk": "До побачення."}}}}`
+
+// useCallbackMenu publishes callbackMenu; the function it returns restores the menu published
+// before, through the given app (the database is shared).
+func useCallbackMenu(t *testing.T, a *app.App) func(*app.App) {
+	t.Helper()
 	ctx := context.Background()
-	const menu = `{"format": 1, "id": "19115", "languages": ["pl", "en", "uk"], "default_language": "pl", "start": "cb",
-	 "nodes": {"cb": {"kind": "callback", "prompt": {"pl": "Oddzwonimy.", "en": "We will call you back.", "uk": "Ми передзвонимо."},
-	                  "number_from": "caller", "queue": "roads", "next": "bye"},
-	           "bye": {"kind": "hangup", "prompt": {"pl": "Do widzenia.", "en": "Goodbye.", "uk": "До побачення."}}}}`
 	before, _ := a.Menus.Current("19115")
-	v, probs, err := a.Menus.SaveDraft(ctx, []byte(menu), "test")
+	v, probs, err := a.Menus.SaveDraft(ctx, []byte(callbackMenu), "test")
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("menu: %v %v", err, probs)
 	}
 	if _, err := a.Menus.Publish(ctx, "19115", v.Version, "test"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { a.Menus.Rollback(context.Background(), "19115", before.Version, "test") })
+	return func(a *app.App) {
+		if _, err := a.Menus.Rollback(context.Background(), "19115", before.Version, "test"); err != nil {
+			t.Errorf("restoring the menu: %v", err)
+		}
+	}
+}
+
+// callbackRow returns the kept callback of a call: its status and attempts.
+func callbackRow(t *testing.T, a *app.App, id store.CallID) (status string, attempts int) {
+	t.Helper()
+	if err := a.Store.DB().QueryRow(context.Background(), `SELECT status, attempts FROM callbacks WHERE call_id = $1`,
+		string(id)).Scan(&status, &attempts); err != nil {
+		t.Fatalf("callback of %s: %v", id, err)
+	}
+	return status, attempts
+}
+
+// A callback booked while no consultant is on duty survives a restart of kontakt: the new
+// process puts it back in its queue, and the resident is called back by it.
+func TestE2ECallbackSurvivesARestart(t *testing.T) {
+	cfg := callbackConfig()
+	ctx := context.Background()
+	first := startApp(t, cfg, nil)
+	restore := useCallbackMenu(t, first)
+	const num = "+48600200500"
+	res, err := dialResident(t, cfg).Place(ctx, resident.Call{CallerID: num})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := endedCall(t, first.Store, res.Ref)
+	if st, _ := callbackRow(t, first, call.ID); call.Outcome != "callback" || st != "pending" {
+		t.Fatalf("outcome %q, kept callback %q; want callback, pending", call.Outcome, st)
+	}
+	first.Stop(ctx, false)
+
+	second := startApp(t, cfg, nil)
+	t.Cleanup(func() { restore(second) })
+	eng, err := media.New(media.Config{IncludeLoopback: true, Networks: []string{"127.0.0.1/32"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	phone := residentPhone(t, cfg, num)
+	ag := onDuty(t, wctx, second, eng, "konsultant-po-restarcie", auth.RoleConsultant, 1000)
+	phoneDone := make(chan resident.Result, 1)
+	go func() {
+		steps, _ := resident.ParseScript("wait 6s, tone 700 10s, wait 20s")
+		r, err := phone.Answer(wctx, resident.Call{Steps: steps})
+		if err != nil {
+			t.Error(err)
+		}
+		phoneDone <- r
+	}()
+	if _, err := ag.SetState(wctx, protocol.StateAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+	o := nextOffer(t, wctx, ag)
+	if o.Callback == nil || o.CallID != string(call.ID) || o.Ticket.Number == "" {
+		t.Fatalf("offer %+v; want the kept callback of call %s with its ticket", o, call.ID)
+	}
+	awaitFrame(t, wctx, ag, protocol.TypeCallConnected)
+	if err := ag.Media().WaitTone(wctx, 700, 0.2); err != nil {
+		t.Fatalf("the consultant never heard the resident: %v", err)
+	}
+	ag.Hangup(wctx, o.CallID)
+	<-phoneDone
+	waitFor(t, 10*time.Second, "the kept callback answered", func() bool {
+		st, n := callbackRow(t, second, call.ID)
+		return st == "answered" && n == 1
+	})
+}
+
+// A callback booked in the menu: the first attempt finds the line busy, the second (after the
+// retry pause) is answered and reaches the consultant. Both attempts are on the ticket.
+func TestE2ECallbackFromTheMenuRetriesWhenBusy(t *testing.T) {
+	cfg := callbackConfig()
+	a := startApp(t, cfg, nil)
+	ctx := context.Background()
+	restore := useCallbackMenu(t, a)
+	t.Cleanup(func() { restore(a) })
 	eng, err := media.New(media.Config{IncludeLoopback: true, Networks: []string{"127.0.0.1/32"}})
 	if err != nil {
 		t.Fatal(err)
@@ -365,6 +447,10 @@ func TestE2ECallbackFromTheMenuRetriesWhenBusy(t *testing.T) {
 	if out[1].Outcome != "answered" {
 		t.Errorf("attempt 2: outcome %s; want answered", out[1].Outcome)
 	}
+	waitFor(t, 10*time.Second, "the kept callback answered at attempt 2", func() bool {
+		st, n := callbackRow(t, a, call.ID)
+		return st == "answered" && n == 2
+	})
 	waitFor(t, 10*time.Second, "the ticket's callback notes", func() bool { return len(ticketNotes(t, a, call.TicketID)) >= 3 })
 	notes := strings.Join(ticketNotes(t, a, call.TicketID), "\n")
 	for _, want := range []string{"w menu oddzwonienie na numer " + num, "próba 1, na numer " + num + ": numer zajęty", "próba 2"} {
