@@ -61,6 +61,7 @@ type ivrRun struct {
 	play    *playing
 	timerID ivr.TimerID
 	timerAt time.Time
+	endWhy  string // the menu's reason for hanging up, for the ivr_end event
 }
 
 type playing struct {
@@ -96,7 +97,11 @@ func (f *IVRFlow) Handle(ctx context.Context, c *Call) (Outcome, error) {
 		actions = nil
 		if r.ic.Done() {
 			res := r.ic.Result()
-			c.Record(EvIVREnd, map[string]any{"outcome": res.Outcome.String(), "via_fallback": res.ViaFallback})
+			end := map[string]any{"outcome": res.Outcome.String(), "via_fallback": res.ViaFallback}
+			if r.endWhy != "" {
+				end["reason"] = r.endWhy
+			}
+			c.Record(EvIVREnd, end)
 			switch res.Outcome {
 			case ivr.OutcomeCallback:
 				return OutcomeCallback, nil
@@ -218,7 +223,7 @@ func (r *ivrRun) do(ctx context.Context, a ivr.Action) (*ivr.Route, error) {
 		c.Record(EvRouted, map[string]any{"queue": a.Queue, "skills": a.Skills, "language": string(a.Language), "priority": a.Priority})
 		return &a, nil
 	case ivr.HangUp:
-		c.Record(EvIVREnd, map[string]any{"outcome": r.ic.Result().Outcome.String(), "reason": a.Reason})
+		r.endWhy = a.Reason // ivr_end is recorded once the interpreter is done
 	}
 	return nil, nil
 }

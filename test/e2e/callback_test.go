@@ -400,6 +400,15 @@ func TestE2ECallbackFromTheMenuRetriesWhenBusy(t *testing.T) {
 	if call.Outcome != "callback" {
 		t.Fatalf("outcome %q; want callback", call.Outcome)
 	}
+	ends := 0
+	for _, ty := range eventTypes(t, a.Store, call.ID) {
+		if ty == "ivr_end" {
+			ends++
+		}
+	}
+	if ends != 1 {
+		t.Errorf("the call left the menu %d times (ivr_end); want once", ends)
+	}
 	// Attempt 1: the consultant sees the preview; the line is busy.
 	o1 := nextOffer(t, wctx, ag)
 	if o1.Callback == nil || o1.Callback.Attempt != 1 || o1.CallID != string(call.ID) {
