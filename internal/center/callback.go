@@ -184,6 +184,7 @@ func (cv *conversation) callbackKey(ctx context.Context, digit string) (booked b
 		switch {
 		case digit == "#":
 			if !callbackNumber(cv.cb.digits) {
+				cv.call.Record(switchboard.EvCallbackRefused, map[string]any{"length": len(cv.cb.digits), "reason": "9 to 15 digits"})
 				cv.cb.tries++
 				cv.cb.digits = ""
 				if cv.cb.tries >= 3 {

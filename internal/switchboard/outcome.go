@@ -67,6 +67,7 @@ const (
 	EvCallbackRequested EventType = "callback_requested" // the caller asked to be called back
 	EvCallbackOffered   EventType = "callback_offered"   // a waiting caller was offered a callback keeping their place
 	EvCallbackLate      EventType = "callback_late"      // the resident answered a callback after Kontakt gave the attempt up
+	EvCallbackRefused   EventType = "callback_refused"   // a keyed callback number was not valid (said so to the caller)
 	EvRouted            EventType = "routed"             // the menu handed the call to a queue
 	EvQueued            EventType = "queued"             // the call waits in a queue
 	EvOffered           EventType = "offered"            // the call was offered to an agent

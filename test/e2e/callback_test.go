@@ -468,3 +468,66 @@ func TestE2ECallbackFromTheMenuRetriesWhenBusy(t *testing.T) {
 		}
 	}
 }
+
+// A caller whose number is withheld keys the number to be called back on: a number too short
+// is refused with a spoken reason, the right one is read back, confirmed, and called.
+func TestE2ECallbackToAKeyedNumber(t *testing.T) {
+	cfg := callbackConfig()
+	a := startApp(t, cfg, nil)
+	ctx := context.Background()
+	useShortMenu(t, a)
+	eng, err := media.New(media.Config{IncludeLoopback: true, Networks: []string{"127.0.0.1/32"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	ag := onDuty(t, wctx, a, eng, "konsultant-numer", auth.RoleConsultant, 1000)
+	const keyed = "600200600"
+	phone := residentPhone(t, cfg, keyed)
+	steps, _ := resident.ParseScript("await callback_offered, wait 1s, dtmf 1, wait 1s, dtmf 123#, wait 2s, dtmf " + keyed + "#, wait 2s, dtmf 1, wait 30s, hangup")
+	res, err := dialResident(t, cfg).Place(ctx, resident.Call{CallerID: "", Steps: steps, Await: awaitEvent(a.Store)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := endedCall(t, a.Store, res.Ref)
+	evs, _ := a.Store.CallEvents(ctx, call.ID)
+	var booked, refused map[string]any
+	for _, e := range evs {
+		switch e.Type {
+		case "callback_requested":
+			booked = e.Data
+		case "callback_refused":
+			refused = e.Data
+		}
+	}
+	if call.Outcome != "callback" || booked == nil || booked["number"] != keyed {
+		t.Fatalf("outcome %q, booking %v; want a callback to %s", call.Outcome, booked, keyed)
+	}
+	if refused == nil || refused["length"] != float64(3) {
+		t.Errorf("the 3-digit number was not refused: %v", refused)
+	}
+	phoneDone := make(chan resident.Result, 1)
+	go func() {
+		r, err := phone.Answer(wctx, resident.Call{Stay: 40 * time.Second}) // until the consultant hangs up
+		if err != nil {
+			t.Error(err)
+		}
+		phoneDone <- r
+	}()
+	if _, err := ag.SetState(wctx, protocol.StateAvailable, ""); err != nil {
+		t.Fatal(err)
+	}
+	o := nextOffer(t, wctx, ag)
+	if o.Callback == nil || o.Callback.Number != keyed {
+		t.Fatalf("offer %+v; want the callback to %s", o, keyed)
+	}
+	awaitFrame(t, wctx, ag, protocol.TypeCallConnected)
+	if err := ag.Hangup(wctx, o.CallID); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-phoneDone; r.HungUpBy != "kontakt" {
+		t.Errorf("the callback was ended by %s; want kontakt (the consultant)", r.HungUpBy)
+	}
+}
