@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,32 +117,15 @@ func callbackNumber(n string) bool {
 
 // spoken reads a number out digit by digit.
 func spoken(n string) string {
-	var b strings.Builder
-	for i, r := range n {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		if r == '+' {
-			b.WriteString("+")
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return strings.Join(strings.Split(n, ""), " ")
 }
 
 // say plays a prompt to the waiting caller (the music pauses meanwhile).
 func (cv *conversation) say(ctx context.Context, text string) error {
 	lang, _ := cbText(cv.lang)
-	file, err := cv.c.o.Speaker.Render(ctx, lang, text)
-	if err != nil {
-		return err
-	}
 	cv.stopPrompt()
-	cv.call.StopMOH()
-	id, err := cv.call.Play(ctx, "sound:"+strings.TrimSuffix(file, ".wav"))
+	id, err := cv.c.playOverMusic(ctx, cv.call, lang, text)
 	if err != nil {
-		cv.call.StartMOH("")
 		return err
 	}
 	cv.playing, cv.cb.until = id, time.Time{}
@@ -267,13 +251,10 @@ func (cv *conversation) book(ctx context.Context) (bool, error) {
 	note := fmt.Sprintf("Mieszkaniec czekał w kolejce %s i zamówił oddzwonienie na numer %s; zachowuje miejsce w kolejce (pozycja %d).",
 		e.route.Queue, number, pos)
 	c.background(func() { c.ticketNote(e.ticket, note) })
-	_, t := cbText(cv.lang)
+	lang, t := cbText(cv.lang)
 	cv.stopPrompt()
 	call.StopMOH()
-	lang, _ := cbText(cv.lang)
-	if file, err := c.o.Speaker.Render(ctx, lang, t.booked); err == nil {
-		call.PlayAndWait(ctx, "sound:"+strings.TrimSuffix(file, ".wav"))
-	}
+	c.sayAndWait(ctx, call, lang, t.booked) // a hang-up now loses nothing: the callback is booked
 	return true, nil
 }
 
@@ -286,16 +267,12 @@ func (c *Center) BookCallback(ctx context.Context, call *switchboard.Call, numbe
 	if !callbackNumber(number) {
 		return fmt.Errorf("%q cannot be called back", number)
 	}
-	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	t, err := call.Ticket(tctx)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("the call's ticket: %w", err)
-	}
 	id := acd.CallID(call.ID)
 	r := ivr.Route{Queue: queue, Language: lang}
-	e := &entry{route: r, arrived: time.Now(), pop: c.screenPop(ctx, call, r), ticket: t.ID,
-		cb: &pendingCallback{number: number, line: call}}
+	e := &entry{route: r, arrived: time.Now(), cb: &pendingCallback{number: number, line: call}}
+	if e.pop, e.ticket = c.screenPop(ctx, call, r); e.ticket == 0 {
+		return fmt.Errorf("the call's ticket is not written yet (is the database away?)")
+	}
 	e.pop.Caller = protocol.Caller{Number: number}
 	done := make(chan error, 1)
 	c.post(func() {
@@ -313,18 +290,13 @@ func (c *Center) BookCallback(ctx context.Context, call *switchboard.Call, numbe
 	}
 	c.saveCallback(ctx, id, e, number)
 	c.background(func() {
-		c.ticketNote(t.ID, fmt.Sprintf("Mieszkaniec zamówił w menu oddzwonienie na numer %s (kolejka %s).", number, queue))
+		c.ticketNote(e.ticket, fmt.Sprintf("Mieszkaniec zamówił w menu oddzwonienie na numer %s (kolejka %s).", number, queue))
 	})
 	return nil
 }
 
 func (c *Center) knownQueue(q string) bool {
-	for _, k := range c.o.Queues {
-		if k == q {
-			return true
-		}
-	}
-	return q == "broker" || q == "supervisor"
+	return slices.Contains(c.o.Queues, q) || q == "broker" || q == "supervisor"
 }
 
 // callbackDue: the callback's place has come up and the ACD has reserved the agent. The agent
@@ -445,11 +417,7 @@ func (f *callbackFlow) Handle(ctx context.Context, call *switchboard.Call) (swit
 	if e == nil {
 		// Answered after Kontakt gave the attempt up: the agent is no longer reserved.
 		call.Record(switchboard.EvCallbackLate, nil)
-		if c.o.Speaker != nil {
-			if file, err := c.o.Speaker.Render(ctx, lang, t.late); err == nil {
-				call.PlayAndWait(ctx, "sound:"+strings.TrimSuffix(file, ".wav"))
-			}
-		}
+		c.sayAndWait(ctx, call, lang, t.late)
 		return switchboard.OutcomeFailed, nil
 	}
 	c.background(func() {
@@ -459,14 +427,10 @@ func (f *callbackFlow) Handle(ctx context.Context, call *switchboard.Call) (swit
 		return st.EndCallback(ctx, store.CallID(f.id), "answered")
 	})
 	cv := &conversation{c: c, call: call, id: f.id, e: e, lang: f.lang}
-	if c.o.Speaker != nil {
-		if file, err := c.o.Speaker.Render(ctx, lang, t.greeting); err == nil {
-			if err := call.PlayAndWait(ctx, "sound:"+strings.TrimSuffix(file, ".wav")); errors.Is(err, switchboard.ErrHangup) {
-				c.agents.CancelOffer(agentd.AgentID(f.agent), agentd.CallID(f.id), "caller_hangup")
-				cv.finish("caller_hangup")
-				return switchboard.OutcomeUnknown, err
-			}
-		}
+	if err := c.sayAndWait(ctx, call, lang, t.greeting); errors.Is(err, switchboard.ErrHangup) {
+		c.agents.CancelOffer(agentd.AgentID(f.agent), agentd.CallID(f.id), "caller_hangup")
+		cv.finish("caller_hangup")
+		return switchboard.OutcomeUnknown, err
 	}
 	c.connect(call, agentd.AgentID(f.agent), agentd.CallID(f.id))
 	return cv.serve(ctx)

@@ -356,10 +356,8 @@ type (
 // enough is offered a callback that keeps their place.
 func (c *Center) Route(ctx context.Context, call *switchboard.Call, r ivr.Route) (switchboard.Outcome, error) {
 	id := acd.CallID(call.ID)
-	e := &entry{call: call, route: r, arrived: time.Now(), pop: c.screenPop(ctx, call, r)}
-	if t, err := call.Ticket(ctx); err == nil {
-		e.ticket = t.ID
-	}
+	e := &entry{call: call, route: r, arrived: time.Now()}
+	e.pop, e.ticket = c.screenPop(ctx, call, r)
 	call.Record(switchboard.EvQueued, map[string]any{"queue": r.Queue, "language": string(r.Language)})
 	c.post(func() {
 		c.calls[id] = e
@@ -622,19 +620,50 @@ func (c *Center) announce(ctx context.Context, call *switchboard.Call, lang ivr.
 	default:
 		text += " " + fmt.Sprintf(t.minutes, mins)
 	}
-	file, err := c.o.Speaker.Render(ctx, lang, text)
+	id, err := c.playOverMusic(ctx, call, lang, text)
 	if err != nil {
-		return "", err
-	}
-	call.StopMOH()
-	id, err := call.Play(ctx, "sound:"+strings.TrimSuffix(file, ".wav"))
-	if err != nil {
-		call.StartMOH("")
 		return "", err
 	}
 	call.Record(switchboard.EvAnnounced, map[string]any{"position": est.Position, "expected_wait_s": int(est.ExpectedWait.Seconds()),
 		"agents": est.Agents, "text": text})
 	return id, nil
+}
+
+// speech renders text in lang and returns its media URI.
+func (c *Center) speech(ctx context.Context, lang ivr.Lang, text string) (string, error) {
+	file, err := c.o.Speaker.Render(ctx, lang, text)
+	if err != nil {
+		return "", err
+	}
+	return "sound:" + strings.TrimSuffix(file, ".wav"), nil
+}
+
+// playOverMusic pauses the caller's music on hold and starts saying text; it returns the
+// playback's id. The music comes back if the playback does not start.
+func (c *Center) playOverMusic(ctx context.Context, call *switchboard.Call, lang ivr.Lang, text string) (string, error) {
+	media, err := c.speech(ctx, lang, text)
+	if err != nil {
+		return "", err
+	}
+	call.StopMOH()
+	id, err := call.Play(ctx, media)
+	if err != nil {
+		call.StartMOH("")
+		return "", err
+	}
+	return id, nil
+}
+
+// sayAndWait says text to the caller to its end (nothing without a Speaker).
+func (c *Center) sayAndWait(ctx context.Context, call *switchboard.Call, lang ivr.Lang, text string) error {
+	if c.o.Speaker == nil {
+		return nil
+	}
+	media, err := c.speech(ctx, lang, text)
+	if err != nil {
+		return err
+	}
+	return call.PlayAndWait(ctx, media)
 }
 
 // legRecording is the recording of one call leg.
@@ -743,8 +772,9 @@ func (c *Center) finalise(r legRecording, abnormal string) {
 }
 
 // screenPop builds the offer's screen-pop: the call's ticket, the caller's recent tickets and
-// suggested articles (one database round trip), and the IVR path.
-func (c *Center) screenPop(ctx context.Context, call *switchboard.Call, r ivr.Route) protocol.Offer {
+// suggested articles (one database round trip), and the IVR path. It returns the ticket's id too
+// (0 when the ticket row is not there within 2 s).
+func (c *Center) screenPop(ctx context.Context, call *switchboard.Call, r ivr.Route) (protocol.Offer, store.TicketID) {
 	o := protocol.Offer{CallID: string(call.ID), Queue: r.Queue, Language: string(r.Language),
 		Caller:        protocol.Caller{Number: call.Caller, Withheld: call.Caller == ""},
 		RecentTickets: []protocol.TicketSummary{}, Articles: []protocol.Article{}, IVRPath: []protocol.IVRStep{}}
@@ -755,17 +785,17 @@ func (c *Center) screenPop(ctx context.Context, call *switchboard.Call, r ivr.Ro
 	defer cancel()
 	t, err := call.Ticket(tctx)
 	if err != nil {
-		return o
+		return o, 0
 	}
 	o.Ticket = protocol.Ticket{Number: t.Number, Kind: protocol.TicketKind(t.Kind), Status: t.Status, Channel: t.Channel,
 		Category: t.Category, Unit: t.Unit, Summary: t.Description, CreatedAt: t.CreatedAt}
 	if c.o.CRM == nil {
-		return o
+		return o, t.ID
 	}
 	pop, err := c.o.CRM.ScreenPop(tctx, ticket.ID(t.ID), call.Caller)
 	if err != nil {
 		c.log.Warn("screen-pop query failed", "err", err)
-		return o
+		return o, t.ID
 	}
 	for _, rt := range pop.Recent {
 		o.RecentTickets = append(o.RecentTickets, protocol.TicketSummary{Number: rt.Number.String(), Kind: protocol.TicketKind(rt.Kind.String()),
@@ -774,7 +804,7 @@ func (c *Center) screenPop(ctx context.Context, call *switchboard.Call, r ivr.Ro
 	for _, a := range pop.Articles {
 		o.Articles = append(o.Articles, protocol.Article{ID: strconv.FormatInt(a.ID, 10), Title: a.Title})
 	}
-	return o
+	return o, t.ID
 }
 
 // ---- agentd.Calls: what agents ask for (called on the agents' connection goroutines) ----

@@ -149,6 +149,10 @@ func (c *Call) ring(ctx context.Context) error {
 	giveUp := time.NewTimer(r.Ring + 5*time.Second)
 	defer giveUp.Stop()
 	key := ari.NewKey(ari.ChannelKey, c.ChannelID)
+	giveUpNow := func() { // Kontakt ends the ringing itself
+		c.byUs = true
+		c.sb.ari.Channel().Hangup(key, "normal")
+	}
 	for {
 		evs := c.mb.take()
 		for i, ev := range evs {
@@ -172,23 +176,20 @@ func (c *Call) ring(ctx context.Context) error {
 				return de
 			}
 			if _, ok := ev.Data.(dialCancelled); ok {
-				c.byUs = true
-				c.sb.ari.Channel().Hangup(key, "normal")
+				giveUpNow() // its ChannelDestroyed ends the wait
 			}
 		}
 		select {
 		case <-c.mb.ready():
 		case <-giveUp.C:
-			c.byUs = true
-			c.sb.ari.Channel().Hangup(key, "normal")
+			giveUpNow()
 			c.gone = true
 			c.cause = 19
 			de := &DialError{Cause: 19, Reason: "no answer"}
 			c.Record(EvDialFailed, map[string]any{"cause": 19, "reason": de.Reason + " (no word from asterisk)"})
 			return de
 		case <-ctx.Done():
-			c.byUs = true
-			c.sb.ari.Channel().Hangup(key, "normal")
+			giveUpNow()
 			c.gone = true
 			c.Record(EvDialFailed, map[string]any{"reason": "kontakt is stopping"})
 			return errForced
