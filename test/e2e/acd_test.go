@@ -470,17 +470,6 @@ func recordingClosed(t *testing.T, a *app.App, id store.CallID) {
 	})
 }
 
-// waitQueued waits until a call from caller, started at or after since, is waiting in a queue.
-func waitQueued(t *testing.T, st *store.Store, caller string, since time.Time) {
-	t.Helper()
-	waitFor(t, 30*time.Second, "the call of "+caller+" queued", func() bool {
-		var n int
-		st.DB().QueryRow(context.Background(), `SELECT count(*) FROM calls c JOIN call_events e ON e.call_id = c.id
-			WHERE c.caller = $1 AND c.started_at >= $2 AND e.type = 'queued'`, caller, since).Scan(&n)
-		return n > 0
-	})
-}
-
 // acdEvents lists a call's ACD events (offered, offer_cancelled, agent_connected) in order, each
 // with the agent it names.
 func acdEvents(t *testing.T, st *store.Store, id store.CallID) []string {

@@ -178,12 +178,7 @@ func TestE2ECallbackKeepsThePlaceAndCallsTheResidentBack(t *testing.T) {
 		}
 		doneA <- res
 	}()
-	waitFor(t, 20*time.Second, "the first caller queued", func() bool {
-		var n int
-		a.Store.DB().QueryRow(ctx, `SELECT count(*) FROM calls c JOIN call_events e ON e.call_id = c.id
-			WHERE c.caller = $1 AND c.started_at >= $2 AND e.type = 'queued'`, numA, since).Scan(&n)
-		return n > 0
-	})
+	waitQueued(t, a.Store, numA, since)
 	// B calls after A and waits on the line.
 	doneB := make(chan resident.Result, 1)
 	go func() {

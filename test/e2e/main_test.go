@@ -182,3 +182,14 @@ func newAppB(b *testing.B, cfg config.Config, flow switchboard.Flow) (*app.App, 
 	}
 	return a, nil
 }
+
+// waitQueued waits until a call from caller, started at or after since, is waiting in a queue.
+func waitQueued(t *testing.T, st *store.Store, caller string, since time.Time) {
+	t.Helper()
+	waitFor(t, 30*time.Second, "the call of "+caller+" queued", func() bool {
+		var n int
+		st.DB().QueryRow(context.Background(), `SELECT count(*) FROM calls c JOIN call_events e ON e.call_id = c.id
+			WHERE c.caller = $1 AND c.started_at >= $2 AND e.type = 'queued'`, caller, since).Scan(&n)
+		return n > 0
+	})
+}

@@ -29,12 +29,7 @@ func TestE2EWaitingCallersHearTheirPosition(t *testing.T) {
 	for i := range refs {
 		if i == 1 {
 			// The second caller dials once the first is queued, so it is behind the first.
-			waitFor(t, 20*time.Second, "the first caller queued", func() bool {
-				var n int
-				a.Store.DB().QueryRow(ctx, `SELECT count(*) FROM calls c JOIN call_events e ON e.call_id = c.id
-					WHERE c.caller = '+48600100600' AND c.started_at >= $1 AND e.type = 'queued'`, since).Scan(&n)
-				return n > 0
-			})
+			waitQueued(t, a.Store, "+48600100600", since)
 		}
 		wg.Add(1)
 		go func() {
