@@ -256,7 +256,11 @@ func TestE2ECallbackKeepsThePlaceAndCallsTheResidentBack(t *testing.T) {
 	<-doneB
 
 	// The attempt is a call row on A's ticket, and the ticket says what happened.
-	out := outboundCalls(t, a, callA.TicketID)
+	var out []store.Call
+	waitFor(t, 10*time.Second, "the attempt closed in the database", func() bool { // rows are written in the background
+		out = outboundCalls(t, a, callA.TicketID)
+		return len(out) > 0 && out[0].EndedAt != nil
+	})
 	if len(out) != 1 || out[0].Outcome != "answered" || out[0].Called != numA || out[0].AnsweredAt == nil {
 		t.Fatalf("callback attempts on A's ticket: %+v; want one, answered, to %s", out, numA)
 	}
@@ -441,7 +445,11 @@ func TestE2ECallbackFromTheMenuRetriesWhenBusy(t *testing.T) {
 	ag.Hangup(wctx, o2.CallID)
 	<-phoneDone
 
-	out := outboundCalls(t, a, call.TicketID)
+	var out []store.Call
+	waitFor(t, 10*time.Second, "both attempts closed in the database", func() bool { // rows are written in the background
+		out = outboundCalls(t, a, call.TicketID)
+		return len(out) == 2 && out[0].EndedAt != nil && out[1].EndedAt != nil
+	})
 	if len(out) != 2 {
 		t.Fatalf("%d attempts on the ticket; want 2", len(out))
 	}
